@@ -1,0 +1,7 @@
+import type { CliCommand } from '../command.js';
+import { startCommand } from './start.js';
+import { configCommand } from './config.js';
+import { pluginCommand } from './plugin.js';
+
+/** Every `secc` subcommand, in the order `secc --help` lists them. */
+export const COMMANDS: readonly CliCommand[] = [startCommand, configCommand, pluginCommand];

@@ -1,0 +1,59 @@
+import { Kernel } from '../kernel/kernel.js';
+import { ConfigError } from '../config/errors.js';
+import type { CliIO } from '../cli/command.js';
+import { builtInPlugins } from './built-in-plugins.js';
+import { DEFAULTS_FILE } from './paths.js';
+import { registerSubsystems } from './subsystems.js';
+
+export interface DaemonOptions {
+  configFile?: string;
+  sim: boolean;
+  demo: boolean;
+  iface?: string;
+  slac: boolean;
+  control: 'mqtt' | 'can';
+}
+
+/**
+ * The composition root: builds the kernel with the shipped plugins and the subsystems the options
+ * ask for, runs until SIGINT/SIGTERM, then stops everything (contactors open before exit).
+ */
+export async function runDaemon(options: DaemonOptions, io: CliIO): Promise<number> {
+  let kernel: Kernel;
+  try {
+    kernel = new Kernel({
+      defaultsFile: DEFAULTS_FILE,
+      configFile: options.configFile,
+      builtInPlugins: builtInPlugins(),
+      configure: (k) => registerSubsystems(k, options, io),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`secc start: invalid configuration\n${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= kernel.stop());
+  const done = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      kernel.logs.for('kernel').info({ signal }, 'shutting down');
+      void stop().then(resolve);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  try {
+    await kernel.start();
+  } catch (error) {
+    kernel.logs.for('kernel').fatal({ err: error }, 'start failed');
+    await stop();
+    io.stderr.write(`secc start: ${(error as Error).message}\n`);
+    return 1;
+  }
+  await done;
+  return 0;
+}
