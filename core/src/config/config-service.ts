@@ -91,12 +91,14 @@ export class ConfigService extends EventEmitter<{ change: [ConfigChange]; reject
   }
 
   /** Start watching the operator's file; valid edits apply live, invalid ones are rejected. */
-  watch(): void {
+  async watch(): Promise<void> {
     const file = this.options.userFile;
     if (!file || this.watcher) return;
-    this.watcher = watch(file, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
+    const watcher = watch(file, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
+    this.watcher = watcher;
     const reload = () => void this.reloadUserFile();
-    this.watcher.on('change', reload).on('add', reload);
+    watcher.on('change', reload).on('add', reload);
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
 
   async close(): Promise<void> {

@@ -122,7 +122,7 @@ export class Kernel {
       this.hotLoader = new HotLoader(resolve(hostConfig.watchDir), this.plugins, this.logs.for('plugin-host'));
       await this.hotLoader.start();
     }
-    this.config.watch();
+    await this.config.watch();
     this.state = 'running';
     this.bus.publish('ci/global/state', 'running', KERNEL);
     log.info({ version: softwareVersion(), config: this.config.userFile ?? '(defaults)' }, 'kernel ready');

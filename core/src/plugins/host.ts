@@ -14,7 +14,6 @@ import { deepEqual } from '../config/merge.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { checkManifest } from './manifest.js';
 import { InProcessRunner } from './in-process-runner.js';
-import { SandboxRunner } from './sandbox-runner.js';
 import { Backoff } from './backoff.js';
 import type { BuiltInPlugin, PluginRunner, PluginSource, PluginState, PluginStatus } from './types.js';
 
@@ -211,6 +210,8 @@ export class PluginHost {
     entry.sandboxed = this.entryConfig(entry.name).sandbox ?? this.hostConfig().sandboxHotLoaded;
     if (entry.sandboxed) {
       const limits = this.hostConfig().sandbox;
+      // isolated-vm is loaded only when a sandboxed plugin exists: it costs start-up time and memory.
+      const { SandboxRunner } = await import('./sandbox-runner.js');
       return SandboxRunner.load(await readFile(file, 'utf8'), file, limits, { bus: this.deps.bus, log, onCrash }, (manifest) => ({
         memoryMiB: manifest.sandbox?.memoryMiB ?? limits.memoryMiB,
         cpuTimeMs: manifest.sandbox?.cpuTimeMs ?? limits.cpuTimeMs,

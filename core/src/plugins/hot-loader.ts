@@ -14,7 +14,6 @@ const ENTRY = /\.(m?js)$/;
 export class HotLoader {
   private watcher: FSWatcher | undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly known = new Set<string>();
 
   constructor(
     private readonly dir: string,
@@ -60,8 +59,6 @@ export class HotLoader {
       setTimeout(() => {
         this.timers.delete(path);
         const task = action === 'load' ? this.host.loadFile(path) : this.host.unloadFile(path);
-        if (action === 'load') this.known.add(path);
-        else this.known.delete(path);
         task.catch((error: unknown) => this.log.error({ err: error, path }, `hot ${action} failed`));
       }, this.debounceMs),
     );
