@@ -1,4 +1,5 @@
 import type { JSONSchema } from '@opensecc/plugin-api';
+import { iec61851ConfigSchema } from '../iec61851/config.js';
 
 const logLevel = { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] };
 
@@ -26,9 +27,10 @@ export const kernelConfigSchema: JSONSchema = {
       properties: {
         type: { enum: ['simulated', 'external'], default: 'simulated' },
         plcInterface: { type: 'string', default: 'eth1' },
+        adapter: { type: 'string', description: "with type 'external': module exporting createBoardAdapter(boardConfig)" },
       },
     },
-    charging: { type: 'object', default: {} },
+    charging: { ...iec61851ConfigSchema, default: {} },
     slac: { type: 'object', default: {} },
     v2g: { type: 'object', default: {} },
     pluginHost: {

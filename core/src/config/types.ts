@@ -19,7 +19,7 @@ export interface PluginHostConfig {
 /** The validated configuration with every default applied. */
 export interface EffectiveConfig {
   log: LoggingConfig;
-  board: { type: 'simulated' | 'external'; plcInterface: string; [key: string]: unknown };
+  board: { type: 'simulated' | 'external'; plcInterface: string; adapter?: string; [key: string]: unknown };
   charging: Record<string, unknown>;
   slac: Record<string, unknown>;
   v2g: Record<string, unknown>;

@@ -1,8 +1,52 @@
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import type { Kernel } from '../kernel/kernel.js';
 import type { CliIO } from '../cli/command.js';
 import type { DaemonOptions } from './daemon.js';
+import { SimulatedBoard, type BoardAdapter } from '../hal/index.js';
+import { Iec61851Controller, iec61851Topics, type Iec61851Config } from '../iec61851/index.js';
+import { runAcDemo } from './demo.js';
+
+/** Tokens of the kernel subsystems in the container. */
+export const SUBSYSTEMS = {
+  Board: Symbol('Board'),
+  Charging: Symbol('Charging'),
+} as const;
+
+/**
+ * Create the board adapter: the simulated board, or a charger maker's adapter module named in
+ * config (`board.adapter`, exporting `createBoardAdapter(boardConfig)`).
+ */
+async function createBoard(kernel: Kernel, options: DaemonOptions): Promise<BoardAdapter> {
+  const board = kernel.config.current.board;
+  if (options.sim || board.type === 'simulated') return new SimulatedBoard({ plcInterface: options.iface ?? board.plcInterface });
+  const adapter = board.adapter;
+  if (typeof adapter !== 'string') throw new Error("board.type is 'external' but board.adapter names no module (see docs/hal.md)");
+  const module = (await import(adapter.startsWith('.') || adapter.startsWith('/') ? pathToFileURL(resolve(adapter)).href : adapter)) as {
+    createBoardAdapter?: (config: unknown) => BoardAdapter | Promise<BoardAdapter>;
+  };
+  if (typeof module.createBoardAdapter !== 'function') throw new Error(`board adapter module '${adapter}' exports no createBoardAdapter()`);
+  return module.createBoardAdapter(board);
+}
 
 /** Register the timing-critical subsystems (board, IEC 61851, SLAC, V2G) the options ask for. */
-export function registerSubsystems(_kernel: Kernel, _options: DaemonOptions, _io: CliIO): void {
-  // Wired as the subsystems land.
+export async function registerSubsystems(kernel: Kernel, options: DaemonOptions, io: CliIO): Promise<void> {
+  const board = await createBoard(kernel, options);
+  kernel.topics.add('iec61851', iec61851Topics);
+  const charging = new Iec61851Controller({
+    board,
+    bus: kernel.bus.view({ kind: 'kernel', name: 'iec61851' }),
+    log: kernel.logs.for('iec61851'),
+    config: kernel.config.current.charging as Partial<Iec61851Config>,
+  });
+  kernel.provide(SUBSYSTEMS.Board, () => board, { capability: 'hal' });
+  kernel.provide(SUBSYSTEMS.Charging, () => charging, {
+    capability: 'charging',
+    // The controller starts and stops the board; its stop ends with contactors open.
+    component: (controller) => ({ name: 'iec61851', start: () => controller.start(), stop: () => controller.stop() }),
+  });
+  if (options.demo) {
+    if (!(board instanceof SimulatedBoard)) throw new Error('--demo needs the simulated board');
+    kernel.lifecycle.add({ name: 'demo', dependsOn: ['iec61851'], ...runAcDemo(kernel, board, io) });
+  }
 }
