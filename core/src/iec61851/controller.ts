@@ -566,6 +566,7 @@ export class Iec61851Controller {
     this.publish(T.cpState, state);
     const before = previous === undefined || previous.state === 'invalid' ? undefined : previous.state;
     if (state === before) return;
+    this.log.info({ cp: state, from: before ?? null }, `control pilot state ${state}`);
     for (const listener of [...this.cpListeners]) {
       try {
         listener(state, before);
