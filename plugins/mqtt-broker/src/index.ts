@@ -1,0 +1,48 @@
+import { definePlugin, type PluginManifest } from '@opensecc/plugin-api';
+import { EmbeddedBroker } from './broker.js';
+
+export { EmbeddedBroker, BrokerListenError, type EmbeddedBrokerOptions } from './broker.js';
+
+export interface MqttBrokerConfig {
+  readonly enabled: boolean;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Capability `mqtt-broker`: where the embedded broker listens (the MQTT API connects there by default). */
+export interface MqttBrokerApi {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export const manifest: PluginManifest = {
+  name: 'mqtt-broker',
+  version: '0.1.0',
+  description: 'Embedded MQTT broker (aedes). Disable it when the MQTT API uses an external broker.',
+  provides: ['mqtt-broker'],
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      enabled: { type: 'boolean', default: true, description: 'false: start no broker (an external one is used).' },
+      host: { type: 'string', default: '127.0.0.1', description: 'Listen address; loopback by default (no authentication).' },
+      port: { type: 'integer', minimum: 0, maximum: 65535, default: 1883, description: '0 picks a free port.' },
+    },
+  },
+};
+
+export default definePlugin<Partial<MqttBrokerConfig>, MqttBrokerApi>({
+  manifest,
+  async start(ctx) {
+    if (ctx.config.enabled === false) {
+      ctx.log.info('embedded MQTT broker disabled by config');
+      return {};
+    }
+    const broker = await EmbeddedBroker.start({ host: ctx.config.host ?? '127.0.0.1', port: ctx.config.port ?? 1883 }, ctx.log);
+    return {
+      api: { url: broker.url, host: broker.host, port: broker.port },
+      stop: () => broker.close(),
+    };
+  },
+});
