@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeKernel, waitFor } from './harness.js';
+import { makeKernel, SHIPPED_PLUGINS_OFF, waitFor } from './harness.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../docs/examples/session-counter.mjs', import.meta.url));
 const KERNEL = { kind: 'kernel', name: 'test' } as const;
@@ -11,7 +11,7 @@ const KERNEL = { kind: 'kernel', name: 'test' } as const;
 for (const sandbox of [true, false]) {
   test(`the documented example plugin works as written (${sandbox ? 'sandboxed' : 'in-process'})`, async () => {
     const { kernel, pluginsDir } = makeKernel(
-      { plugins: { 'session-counter': { sandbox, config: { start: 5 } }, 'mqtt-broker': { enabled: false }, 'mqtt-api': { enabled: false }, 'firmware-update': { enabled: false } } },
+      { plugins: { 'session-counter': { sandbox, config: { start: 5 } } , ...SHIPPED_PLUGINS_OFF } },
     );
     kernel.topics.add('test-cp', [
       { topic: 'ci/cp/state', direction: 'subscribeable-only', type: 'String', retained: true, schema: { enum: ['A', 'B', 'C', 'D', 'E', 'F'] }, description: 'test' },

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Kernel, type KernelOptions } from '@opensecc/core/kernel/kernel';
 import { DEFAULTS_FILE } from '@opensecc/core/daemon/paths';
+import { builtInPlugins } from '@opensecc/core/daemon/built-in-plugins';
+
+/** Config entries that switch every shipped plugin off, so kernel tests run the kernel alone. */
+export const SHIPPED_PLUGINS_OFF = Object.fromEntries(builtInPlugins().map((p) => [p.name, { enabled: false }]));
 
 /** Log lines a kernel wrote, parsed. */
 export class LogCapture extends Writable {
@@ -39,7 +43,7 @@ export function makeKernel(config: Record<string, unknown> = {}, options: Partia
       restart: { initialDelayMs: 50, maxDelayMs: 200, maxRestarts: 3, resetAfterMs: 60000 },
       ...pluginHost,
     },
-    plugins: { 'mqtt-broker': { enabled: false }, 'mqtt-api': { enabled: false }, 'firmware-update': { enabled: false } },
+    plugins: SHIPPED_PLUGINS_OFF,
     ...config,
   };
   writeFileSync(configFile, JSON.stringify(document, null, 2));

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { definePlugin, type PluginDefinition } from '@opensecc/plugin-api';
-import { makeKernel, waitFor } from './harness.js';
+import { makeKernel, SHIPPED_PLUGINS_OFF, waitFor } from './harness.js';
 
 test('a disabled built-in plugin is never loaded, and a disabled hot-loaded one never evaluated', async () => {
   let loads = 0;
   const marker = (dir: string) => join(dir, 'evaluated');
   const { kernel, pluginsDir, dir } = makeKernel(
-    { plugins: { heavy: { enabled: false }, dropped: { enabled: false }, 'mqtt-broker': { enabled: false }, 'mqtt-api': { enabled: false }, 'firmware-update': { enabled: false } } },
+    { plugins: { heavy: { enabled: false }, dropped: { enabled: false } , ...SHIPPED_PLUGINS_OFF } },
     {
       builtInPlugins: [
         {

@@ -15,7 +15,16 @@ function overview(): string {
 }
 
 /** Dispatch argv to a command; returns the process exit code (0 ok, 1 failed, 2 bad usage). */
+/** A closed pipe (`secc mqtt topics | head`) ends the command quietly, as Unix tools do. */
+function exitQuietlyOnBrokenPipe(stream: NodeJS.WritableStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
+  if (io.stdout === process.stdout) exitQuietlyOnBrokenPipe(process.stdout);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout).write(overview() + '\n');

@@ -9,6 +9,7 @@ const SHIPPED: ReadonlyArray<readonly [name: string, module: string]> = [
   ['mqtt-broker', '@opensecc/plugin-mqtt-broker'],
   ['mqtt-api', '@opensecc/plugin-mqtt-api'],
   ['firmware-update', '@opensecc/plugin-firmware-update'],
+  ['logging', '@opensecc/plugin-logging'],
 ];
 
 export function builtInPlugins(): BuiltInPlugin[] {

@@ -4,6 +4,7 @@ import type { CliIO } from '../cli/command.js';
 import { builtInPlugins } from './built-in-plugins.js';
 import { DEFAULTS_FILE } from './paths.js';
 import { registerSubsystems } from './subsystems.js';
+import { SUBSYSTEM_TOPICS } from './subsystem-topics.js';
 
 export interface DaemonOptions {
   configFile?: string;
@@ -25,6 +26,7 @@ export async function runDaemon(options: DaemonOptions, io: CliIO): Promise<numb
       defaultsFile: DEFAULTS_FILE,
       configFile: options.configFile,
       builtInPlugins: builtInPlugins(),
+      subsystemTopics: SUBSYSTEM_TOPICS,
       configure: (k) => registerSubsystems(k, options, io),
     });
   } catch (error) {

@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import type { Kernel } from '../kernel/kernel.js';
 import type { CliIO } from '../cli/command.js';
 import type { DaemonOptions } from './daemon.js';
-import { SimulatedBoard, type BoardAdapter } from '../hal/index.js';
-import { Iec61851Controller, iec61851Topics, type Iec61851Config } from '../iec61851/index.js';
+import { SimulatedBoard, SimulatedEv, type BoardAdapter } from '../hal/index.js';
+import { Iec61851Controller, type Iec61851Config } from '../iec61851/index.js';
+import { SlacEvse, controlPilotFromIec61851 } from '../slac/index.js';
 import { runAcDemo } from './demo.js';
 
 /** Tokens of the kernel subsystems in the container. */
@@ -32,7 +33,6 @@ async function createBoard(kernel: Kernel, options: DaemonOptions): Promise<Boar
 /** Register the timing-critical subsystems (board, IEC 61851, SLAC, V2G) the options ask for. */
 export async function registerSubsystems(kernel: Kernel, options: DaemonOptions, io: CliIO): Promise<void> {
   const board = await createBoard(kernel, options);
-  kernel.topics.add('iec61851', iec61851Topics);
   const charging = new Iec61851Controller({
     board,
     bus: kernel.bus.view({ kind: 'kernel', name: 'iec61851' }),
@@ -45,8 +45,38 @@ export async function registerSubsystems(kernel: Kernel, options: DaemonOptions,
     // The controller starts and stops the board; its stop ends with contactors open.
     component: (controller) => ({ name: 'iec61851', start: () => controller.start(), stop: () => controller.stop() }),
   });
+  if (options.iface && options.slac) registerSlac(kernel, options.iface, board, charging);
   if (options.demo) {
     if (!(board instanceof SimulatedBoard)) throw new Error('--demo needs the simulated board');
     kernel.lifecycle.add({ name: 'demo', dependsOn: ['iec61851'], ...runAcDemo(kernel, board, io) });
   }
+}
+
+/**
+ * SLAC on a real interface. With a real board the control pilot drives it (5 % PWM, a session per
+ * plug-in). With the simulated board there is no car to plug in, so the EVSE listens all the time
+ * and a matching attempt is what "plugs in" the simulated EV (state B), as CONTRACTS.md specifies.
+ */
+function registerSlac(kernel: Kernel, iface: string, board: BoardAdapter, charging: Iec61851Controller): void {
+  const simulated = board instanceof SimulatedBoard ? new SimulatedEv(board) : undefined;
+  let evse: SlacEvse | undefined;
+  kernel.lifecycle.add({
+    name: 'slac',
+    dependsOn: ['iec61851'],
+    start: async () => {
+      evse = await SlacEvse.open(iface, {
+        log: kernel.logs.for('slac'),
+        bus: kernel.bus.view({ kind: 'kernel', name: 'slac' }),
+        ...(simulated ? {} : { controlPilot: controlPilotFromIec61851(charging) }),
+      });
+      if (simulated) {
+        charging.setHighLevelCommunication(true);
+        evse.on('session', () => {
+          if (!simulated.isPluggedIn) simulated.plugIn();
+        });
+      }
+      evse.start();
+    },
+    stop: () => evse?.stop(),
+  });
 }

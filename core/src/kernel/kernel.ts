@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
+import type { TopicDefinition } from '@opensecc/plugin-api';
 import { ConfigService } from '../config/config-service.js';
 import { formatProblem } from '../config/errors.js';
 import { PluginHost } from '../plugins/host.js';
@@ -21,6 +22,8 @@ export interface KernelOptions {
   /** The operator's config file layered over the defaults (watched). */
   configFile?: string;
   builtInPlugins?: readonly BuiltInPlugin[];
+  /** Topics of the subsystems the composition root wires in, by owner. */
+  subsystemTopics?: ReadonlyArray<readonly [owner: string, topics: readonly TopicDefinition[]]>;
   /** Where logs go (default: stdout as JSON lines). */
   logDestination?: DestinationStream;
   /** Register subsystems (board, charging, SLAC, V2G) before start; they get the container. */
@@ -53,6 +56,8 @@ export class Kernel {
     const log = this.logs.for('kernel');
     this.topics = new TopicRegistry();
     this.topics.add('kernel', kernelTopics);
+    // Subsystem topics are registered up front, whichever subsystems run: the API stays the same.
+    for (const [owner, topics] of options.subsystemTopics ?? []) this.topics.add(owner, topics);
     this.bus = new KernelBus({
       validate: (topic, value) => this.topics.validate(topic, value),
       retainPolicy: (topic) => this.topics.retained(topic),

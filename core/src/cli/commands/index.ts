@@ -2,6 +2,9 @@ import type { CliCommand } from '../command.js';
 import { startCommand } from './start.js';
 import { configCommand } from './config.js';
 import { pluginCommand } from './plugin.js';
+import { mqttCommand } from './mqtt.js';
+import { slacCommand } from './slac.js';
+import { exiCommand } from './exi.js';
 
 /** Every `secc` subcommand, in the order `secc --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [startCommand, configCommand, pluginCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, configCommand, pluginCommand, mqttCommand, exiCommand, slacCommand];
