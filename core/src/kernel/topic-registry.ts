@@ -4,7 +4,8 @@ import type { TopicDefinition } from '@opensecc/plugin-api';
 interface Entry {
   readonly definition: TopicDefinition;
   readonly owner: string;
-  readonly validate: ValidateFunction;
+  /** Compiled on first use: most topics are never validated in a short run, and compiling costs start-up time. */
+  validate?: ValidateFunction;
 }
 
 /**
@@ -25,9 +26,11 @@ export class TopicRegistry {
       }
     }
     for (const definition of definitions) {
-      const validate = this.ajv.compile(definition.schema);
-      this.entries.set(definition.topic, { definition, owner, validate });
+      if (!this.ajv.validateSchema(definition.schema)) {
+        throw new Error(`topic '${definition.topic}' of '${owner}' has an invalid schema: ${this.ajv.errorsText(this.ajv.errors)}`);
+      }
     }
+    for (const definition of definitions) this.entries.set(definition.topic, { definition, owner });
   }
 
   /** Drop everything an owner registered (plugin unloaded). */
@@ -51,7 +54,9 @@ export class TopicRegistry {
   /** An error text naming the failing path, or undefined when valid (or the topic is not registered). */
   validate(topic: string, value: unknown): string | undefined {
     const entry = this.entries.get(topic);
-    if (!entry || entry.validate(value)) return undefined;
+    if (!entry) return undefined;
+    entry.validate ??= this.ajv.compile(entry.definition.schema);
+    if (entry.validate(value)) return undefined;
     const error = entry.validate.errors?.[0];
     if (!error) return 'invalid value';
     const where = error.instancePath === '' ? 'payload' : `payload${error.instancePath}`;
