@@ -1,0 +1,165 @@
+/**
+ * @opensecc/exi-codec: EXI 1.0 (schema-informed, bit-packed, non-strict, default options) for the
+ * V2G schemas: ISO 15118-2 app handshake, DIN 70121, ISO 15118-2, ISO 15118-20.
+ * Documents are JSON objects as described in CONTRACTS.md ("EXI and JSON").
+ */
+import { BitReader } from './runtime/bit-reader.js';
+import { BitWriter } from './runtime/bit-writer.js';
+import { ExiError, nest } from './runtime/errors.js';
+import { StringTable } from './runtime/string-table.js';
+import { SCHEMA_CODECS, SCHEMA_NAMES, type SchemaCodec, type SchemaName } from './schemas.js';
+
+export { ExiError, type ExiErrorKind } from './runtime/errors.js';
+export { SCHEMA_NAMES, type SchemaName } from './schemas.js';
+export type * as AppHand from './generated/apphand/types.js';
+export type * as Din from './generated/din/types.js';
+export type * as Iso2 from './generated/iso2/types.js';
+export type * as Iso20 from './generated/iso20/types.js';
+export type * as Iso20Dc from './generated/iso20-dc/types.js';
+export type * as Iso20Ac from './generated/iso20-ac/types.js';
+export type * as Iso20Acdp from './generated/iso20-acdp/types.js';
+export type * as Iso20Wpt from './generated/iso20-wpt/types.js';
+export type * as XmlDsig from './generated/xmldsig/types.js';
+
+/** A decoded document: `{ <root element local name>: content }`. */
+export type ExiDocument = Record<string, unknown>;
+
+export function isSchemaName(s: string): s is SchemaName {
+  return Object.hasOwn(SCHEMA_CODECS, s);
+}
+
+const CODECS: ReadonlyMap<string, SchemaCodec> = new Map(Object.entries(SCHEMA_CODECS));
+
+function codecOf(schema: string): SchemaCodec {
+  const codec = CODECS.get(schema);
+  if (!codec) throw new ExiError('unknown-schema', 0, `unknown schema "${schema}" (known: ${SCHEMA_NAMES.join(', ')})`);
+  return codec;
+}
+
+/** EXI header without options: distinguishing bits 10, no options, final version 1. */
+const HEADER_BYTE = 0x80;
+
+/** Reads the EXI header; returns the bit position of the body. */
+function readHeader(r: BitReader): void {
+  if (r.buf[0] === HEADER_BYTE) {
+    r.pos = 8;
+    return;
+  }
+  if (r.buf.length >= 4 && r.buf[0] === 0x24 && r.buf[1] === 0x45 && r.buf[2] === 0x58 && r.buf[3] === 0x49) r.pos = 32; // "$EXI" cookie
+  const start = r.pos;
+  if (r.bits(2) !== 2) r.fail('invalid-header', 'not an EXI stream (distinguishing bits are not 10)', start);
+  if (r.bits(1) !== 0) r.fail('unsupported', 'EXI options in the header are not supported (V2G uses the defaults)', start + 2);
+  if (r.bits(1) !== 0) r.fail('unsupported', 'preview EXI format versions are not supported', start + 3);
+  const version = r.bits(4);
+  if (version !== 0) r.fail('unsupported', `EXI format version ${version + 1} is not supported`, start + 4);
+}
+
+/**
+ * Some EV stacks (seen on a Tesla Model Y) append a zero byte when the stream ends on a byte
+ * boundary. Decoding accepts such whole zero bytes and records their number on the document
+ * (non-enumerable, so JSON never shows it) so that encode() reproduces the exact bytes.
+ */
+export const EXI_PADDING: unique symbol = Symbol.for('opensecc.exi.padding') as never;
+
+/** After ED only the padding of the last byte, and whole zero bytes, may follow. */
+function finish(r: BitReader, doc: ExiDocument): void {
+  r.pos = Math.ceil(r.pos / 8) * 8;
+  const extra = r.remaining >>> 3;
+  if (extra === 0) return;
+  for (let i = r.pos >>> 3; i < r.buf.length; i++) {
+    if (r.buf[i] !== 0) r.fail('trailing-data', `${extra} byte(s) after the end of the document`);
+  }
+  Object.defineProperty(doc, EXI_PADDING, { value: extra, enumerable: false });
+}
+
+function asExiError(e: unknown, bitOffset: number): ExiError {
+  return e instanceof ExiError ? e : nest(e, '', bitOffset);
+}
+
+/**
+ * Decodes an EXI stream (header included) of the given schema into its JSON document.
+ * `T` names the expected document type, e.g. `decode<Din.Document>('din', bytes)`.
+ */
+export function decode<T extends object = ExiDocument>(schema: SchemaName | string, bytes: Uint8Array): T {
+  const codec = codecOf(schema);
+  const r = new BitReader(bytes);
+  try {
+    readHeader(r);
+    const doc = codec.decodeDocument(r, new StringTable()) as ExiDocument;
+    finish(r, doc);
+    return doc as T;
+  } catch (e) {
+    throw asExiError(e, r.pos);
+  }
+}
+
+export interface EncodeOptions {
+  /**
+   * Use string-table hits for repeated string values (EXIficient style). Off by default: the
+   * V2G reference codecs write every string as a literal, and signatures depend on the bytes.
+   */
+  readonly stringTableHits?: boolean;
+}
+
+/** Encodes a JSON document of the given schema into an EXI stream (header included). */
+export function encode(schema: SchemaName | string, document: unknown, options?: EncodeOptions): Uint8Array {
+  const codec = codecOf(schema);
+  const w = new BitWriter(true);
+  try {
+    w.bits(HEADER_BYTE, 8);
+    codec.encodeDocument(w, new StringTable(options?.stringTableHits === true), document);
+    const padding = (document as { [EXI_PADDING]?: unknown })[EXI_PADDING];
+    if (typeof padding === 'number' && padding > 0 && padding <= 16) {
+      w.bits(0, (8 - (w.bitLength & 7)) & 7);
+      for (let i = 0; i < padding; i++) w.bits(0, 8);
+    }
+    return w.finish();
+  } catch (e) {
+    throw asExiError(e, w.bitLength);
+  }
+}
+
+/**
+ * Decodes an EXI fragment (header, then elements until ED) as used for ISO 15118 signatures:
+ * `{ SignedInfo: {...} }` or `{ AuthorizationReq: {...} }`, keys in stream order.
+ */
+export function decodeFragment(schema: SchemaName | string, bytes: Uint8Array): ExiDocument {
+  const codec = codecOf(schema);
+  const r = new BitReader(bytes);
+  try {
+    readHeader(r);
+    const doc = codec.decodeFragment(r, new StringTable()) as ExiDocument;
+    finish(r, doc);
+    return doc;
+  } catch (e) {
+    throw asExiError(e, r.pos);
+  }
+}
+
+/**
+ * Encodes elements as an EXI fragment (the bytes ISO 15118 signs and digests): the header, then
+ * each key of `fragment` in order as SE(element) with its content, then ED.
+ */
+export function encodeFragment(schema: SchemaName | string, fragment: unknown, options?: EncodeOptions): Uint8Array {
+  const codec = codecOf(schema);
+  const w = new BitWriter(true);
+  try {
+    w.bits(HEADER_BYTE, 8);
+    codec.encodeFragment(w, new StringTable(options?.stringTableHits === true), fragment);
+    return w.finish();
+  } catch (e) {
+    throw asExiError(e, w.bitLength);
+  }
+}
+
+/** Lowercase hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Bytes of a hex string; an ExiError for odd lengths or non-hex characters. */
+export function fromHex(hex: string): Uint8Array {
+  const s = hex.trim();
+  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new ExiError('invalid-value', 0, 'input is not an even-length hex string');
+  return new Uint8Array(Buffer.from(s, 'hex'));
+}

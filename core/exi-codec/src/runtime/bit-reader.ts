@@ -1,0 +1,267 @@
+import { ExiError } from './errors.js';
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const SHORT_HEX = 8;
+const lastBytes = new Uint8Array(SHORT_HEX);
+let lastLength = -1;
+let lastHex = '';
+
+/** Reads a bit-packed EXI stream, most significant bit first. Every read checks the end. */
+export class BitReader {
+  pos: number;
+  readonly end: number;
+  private readonly byteLength: number;
+  constructor(
+    readonly buf: Uint8Array,
+    startBit = 0,
+  ) {
+    this.pos = startBit;
+    this.byteLength = buf.length;
+    this.end = buf.length * 8;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  fail(kind: ExiError['kind'], reason: string, at = this.pos): never {
+    throw new ExiError(kind, at, reason);
+  }
+
+  private truncated(n: number): never {
+    throw new ExiError('truncated', this.pos, `stream ends: ${n} more bit(s) needed, ${this.end - this.pos} left`);
+  }
+
+  /** Reads an n-bit unsigned integer, 0 <= n <= 32. Small and branch-light so V8 inlines it. */
+  bits(n: number): number {
+    const pos = this.pos;
+    const end = pos + n;
+    const sh = 24 - (pos & 7) - n;
+    if (sh >= 0 && end <= this.end) {
+      const buf = this.buf;
+      const i = pos >>> 3;
+      const len = this.byteLength;
+      // Bytes past the end read as 0: their bits are never part of the value (end <= this.end).
+      const w = (buf[i]! << 16) | ((i + 1 < len ? buf[i + 1]! : 0) << 8) | (i + 2 < len ? buf[i + 2]! : 0);
+      this.pos = end;
+      return (w >>> sh) & ((1 << n) - 1);
+    }
+    return this.bitsSlow(n);
+  }
+
+  /** One bit. */
+  bit(): number {
+    const pos = this.pos;
+    if (pos >= this.end) this.truncated(1);
+    this.pos = pos + 1;
+    return (this.buf[pos >>> 3]! >>> (7 - (pos & 7))) & 1;
+  }
+
+  private bitsSlow(n: number): number {
+    const pos = this.pos;
+    if (pos + n > this.end) this.truncated(n);
+    const buf = this.buf;
+    let v = 0;
+    let p = pos;
+    let rem = n;
+    while (rem > 0) {
+      const o = p & 7;
+      const take = Math.min(8 - o, rem);
+      v = v * (1 << take) + ((buf[p >>> 3]! >>> (8 - o - take)) & ((1 << take) - 1));
+      p += take;
+      rem -= take;
+    }
+    this.pos = pos + n;
+    return v;
+  }
+
+  /** Fails on event code c of a state with n first-level productions (c === n: second level). */
+  badEvent(c: number, n: number, bits: number): never {
+    if (c === n) this.fail('unsupported', 'second-level event (xsi:type, xsi:nil or undeclared content) is not supported', this.pos - bits);
+    return this.fail('invalid-event-code', `event code ${c} undefined here`, this.pos - bits);
+  }
+
+  /**
+   * CH (0) and a fixed-width value of a simple-typed element (its EE bit is read with the next
+   * event code). Returns the value offset by `min`; fails on a set CH bit or values above `max`.
+   */
+  framedOpen(n: number, min: number, max: number, isEnum = false): number {
+    const x = this.bits(n + 1);
+    const v = (x & ((1 << n) - 1)) + min;
+    if (x >>> n !== 0 || v > max) this.badFramed(n, x, v, max, isEnum);
+    return v;
+  }
+
+  private badFramed(n: number, x: number, v: number, max: number, isEnum: boolean): never {
+    const start = this.pos - n - 1;
+    if (x >>> n !== 0) this.fail('unsupported', 'second-level event (xsi:type, xsi:nil or undeclared content) is not supported', start);
+    return this.fail('out-of-range', isEnum ? `enumeration index ${v} of ${max + 1} literals` : `value ${v} above maximum ${max}`, start + 1);
+  }
+
+  /** CH (0) and an EXI Integer within [min, max]; the common case (|v| <= 128) in one read. */
+  framedIntOpen(min: number, max: number): number {
+    const x = this.bits(10);
+    if (x >= 0x200) this.badFramed(9, x, 0, 0, false);
+    const b = x & 0xff;
+    let v: number;
+    if (b < 0x80) v = x & 0x100 ? -b - 1 : b;
+    else {
+      this.pos -= 9;
+      return this.int(min, max);
+    }
+    if (v < min || v > max) this.fail('out-of-range', `value ${v} outside [${min}, ${max}]`, this.pos - 9);
+    return v;
+  }
+
+  /** CH (0) and an EXI Unsigned Integer up to max. */
+  framedUintOpen(max: number): number {
+    const x = this.bits(9);
+    if (x >= 0x100) this.badFramed(8, x, 0, 0, false);
+    if (x >= 0x80) {
+      this.pos -= 8;
+      return this.uint(max);
+    }
+    if (x > max) this.fail('out-of-range', `value ${x} above maximum ${max}`, this.pos - 8);
+    return x;
+  }
+
+  /** Fails on code c read together with the preceding element's EE bit (the top bit). */
+  badEventAfterValue(c: number, n: number, bits: number): never {
+    if (c >>> bits !== 0) this.fail('unsupported', 'second-level event after a simple value (undeclared content) is not supported', this.pos - bits - 1);
+    return this.badEvent(c, n, bits);
+  }
+
+  /** Reads one bit that must be 0: the only first-level code these grammars use (CH / EE of simple content). */
+  ev0(): void {
+    if (this.bit() !== 0) this.fail('unsupported', 'second-level event (xsi:type, xsi:nil or undeclared content) is not supported', this.pos - 1);
+  }
+
+  /** EXI Unsigned Integer (7-bit groups, least significant first) as a JS number; fails above `max`. */
+  uint(max: number = MAX_SAFE): number {
+    const first = this.bits(8);
+    let v = first;
+    if (first >= 0x80) {
+      const second = this.bits(8);
+      if (second < 0x80) v = (first & 0x7f) | (second << 7);
+      else {
+        this.pos -= 16;
+        return this.uintLong(max);
+      }
+    }
+    if (v > max) this.fail('out-of-range', `value ${v} above maximum ${max}`, this.pos - (first >= 0x80 ? 16 : 8));
+    return v;
+  }
+
+  private uintLong(max: number): number {
+    const start = this.pos;
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.bits(8);
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 128;
+      if (mul > 2 ** 56) this.fail('out-of-range', 'unsigned integer longer than 64 bits', start);
+    }
+    if (v > max) this.fail('out-of-range', `value ${v} above maximum ${max}`, start);
+    return v;
+  }
+
+  /** EXI Unsigned Integer of any size. */
+  uintBig(): bigint {
+    const start = this.pos;
+    let v = 0n;
+    let shift = 0n;
+    for (;;) {
+      const b = this.bits(8);
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) break;
+      shift += 7n;
+      if (shift > 140n) this.fail('out-of-range', 'unsigned integer too long', start);
+    }
+    return v;
+  }
+
+  /** EXI Integer (sign bit, then magnitude; negative values store |v| - 1) within [min, max]. */
+  int(min: number, max: number): number {
+    const start = this.pos;
+    const neg = this.bits(1);
+    const m = this.uint();
+    const v = neg ? -m - 1 : m;
+    if (v < min || v > max) this.fail('out-of-range', `value ${v} outside [${min}, ${max}]`, start);
+    return v;
+  }
+
+  /** Integer or unsigned integer of a 64-bit (or unbounded) type: a number when safe, else a decimal string. */
+  bigJson(signed: boolean, min: bigint | undefined, max: bigint | undefined): number | string {
+    const start = this.pos;
+    const neg = signed ? this.bits(1) : 0;
+    const m = this.uintBig();
+    const v = neg ? -m - 1n : m;
+    if ((min !== undefined && v < min) || (max !== undefined && v > max)) this.fail('out-of-range', `value ${v} outside [${min ?? ''}, ${max ?? ''}]`, start);
+    return v >= -BigInt(MAX_SAFE) && v <= BigInt(MAX_SAFE) ? Number(v) : v.toString();
+  }
+
+  /** n-bit unsigned integer offset by `min` (bounded integer types). */
+  nbit(n: number, min: number, max: number): number {
+    const v = this.bits(n) + min;
+    if (v > max) this.fail('out-of-range', `value ${v} above maximum ${max}`, this.pos - n);
+    return v;
+  }
+
+  /** Enumeration index of n bits; fails on indexes past the last literal. */
+  enumIndex(n: number, count: number): number {
+    const v = this.bits(n);
+    if (v >= count) this.fail('out-of-range', `enumeration index ${v} of ${count} literals`, this.pos - n);
+    return v;
+  }
+
+  /** Binary (length-prefixed bytes) as lowercase hex. */
+  hex(maxLength: number): string {
+    const start = this.pos;
+    const len = this.uint();
+    if (len > maxLength) this.fail('too-long', `binary of ${len} bytes, maximum ${maxLength}`, start);
+    if (len * 8 > this.end - this.pos) this.fail('truncated', `binary of ${len} bytes exceeds the stream`, start);
+    if (len <= SHORT_HEX) return this.shortHex(len);
+    let s = '';
+    if ((this.pos & 7) === 0) {
+      const i = this.pos >>> 3;
+      for (let k = 0; k < len; k++) s += HEX[this.buf[i + k]!];
+      this.pos += len * 8;
+    } else {
+      for (let k = 0; k < len; k++) s += HEX[this.bits(8)];
+    }
+    return s;
+  }
+
+  /**
+   * Short binaries (session IDs, EVCC IDs) repeat in every message of a session: the last one
+   * is kept, so a repeat costs byte compares instead of building a string.
+   */
+  private shortHex(len: number): string {
+    const bytes = lastBytes;
+    let same = len === lastLength;
+    for (let k = 0; k < len; k++) {
+      const b = this.bits(8);
+      if (bytes[k] !== b) {
+        bytes[k] = b;
+        same = false;
+      }
+    }
+    if (same) return lastHex;
+    let s = '';
+    for (let k = 0; k < len; k++) s += HEX[bytes[k]!];
+    lastLength = len;
+    lastHex = s;
+    return s;
+  }
+
+  /** Binary as bytes (for callers that want raw data). */
+  bytes(len: number): Uint8Array {
+    if (len * 8 > this.end - this.pos) this.fail('truncated', `${len} bytes exceed the stream`);
+    const out = new Uint8Array(len);
+    for (let k = 0; k < len; k++) out[k] = this.bits(8);
+    return out;
+  }
+}
