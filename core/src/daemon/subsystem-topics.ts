@@ -1,6 +1,7 @@
 import type { TopicDefinition } from '@opensecc/plugin-api';
 import { iec61851Topics } from '../iec61851/topics.js';
 import { SLAC_TOPICS } from '../slac/topics.js';
+import { traceTopics } from '../trace/topics.js';
 
 /**
  * Every topic the kernel's subsystems own, by owner (the kernel registers its own). The daemon registers exactly this list
@@ -9,4 +10,5 @@ import { SLAC_TOPICS } from '../slac/topics.js';
 export const SUBSYSTEM_TOPICS: ReadonlyArray<readonly [owner: string, topics: readonly TopicDefinition[]]> = [
   ['iec61851', iec61851Topics],
   ['slac', SLAC_TOPICS],
+  ['trace', traceTopics],
 ];

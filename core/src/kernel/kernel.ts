@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { resolve } from 'node:path';
-import type { DestinationStream } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { TopicDefinition } from '@opensecc/plugin-api';
 import { ConfigService } from '../config/config-service.js';
 import { formatProblem } from '../config/errors.js';
@@ -12,6 +12,7 @@ import { KernelBus } from './bus.js';
 import { kernelTopics } from './kernel-topics.js';
 import { Lifecycle, type Component } from './lifecycle.js';
 import { LogManager } from './logger.js';
+import { LogSink } from './log-sink.js';
 import { TopicRegistry } from './topic-registry.js';
 import { TOKENS } from './tokens.js';
 import { softwareVersion } from './version.js';
@@ -52,7 +53,9 @@ export class Kernel {
   constructor(private readonly options: KernelOptions) {
     this.config = new ConfigService({ defaultsFile: options.defaultsFile, userFile: options.configFile });
     const effective = this.config.loadSync();
-    this.logs = new LogManager(effective.log, options.logDestination);
+    // stdout keeps the JSON lines for journald; the sink lets the logging plugin tee them to files.
+    const sink = new LogSink(options.logDestination ?? pino.destination({ dest: 1, sync: false }));
+    this.logs = new LogManager(effective.log, sink);
     const log = this.logs.for('kernel');
     this.topics = new TopicRegistry();
     this.topics.add('kernel', kernelTopics);
@@ -80,6 +83,7 @@ export class Kernel {
     this.capabilities.set('topics', this.topics);
     this.capabilities.set('config', this.config);
     this.capabilities.set('logger', this.logs);
+    this.capabilities.set('log-sink', sink);
 
     this.container = rootContainer.createChildContainer();
     this.container.register(TOKENS.Config, { useValue: this.config });

@@ -13,6 +13,7 @@
  * runs its attempt with us too, then picks its own EVSE by attenuation. Attempts are therefore kept per
  * EV MAC, and a neighbour's attempt neither disturbs nor fails ours.
  */
+import { traceSlac } from '../trace/publish.js';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Bus, Logger } from '@opensecc/plugin-api';
@@ -283,6 +284,7 @@ export class SlacEvse extends EventEmitter<SlacEvseEvents> {
 
   #onFrame(raw: Buffer): void {
     if (!this.#running) return;
+    if (this.#bus) traceSlac(this.#bus, { direction: 'rx', bytes: raw });
     const decoded = decodeFrame(raw);
     if (!decoded.ok) {
       this.#droppedFrames++;
@@ -744,6 +746,7 @@ export class SlacEvse extends EventEmitter<SlacEvseEvents> {
   #transmit(frame: Buffer, name: string, dst: string): void {
     try {
       this.#link.send(frame);
+      if (this.#bus) traceSlac(this.#bus, { direction: 'tx', bytes: frame });
     } catch (error) {
       this.#log.error({ name, dst, err: (error as Error).message }, 'cannot send SLAC frame');
     }

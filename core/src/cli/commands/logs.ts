@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand } from '../command.js';
-import { logDirOf } from '../../trace/files.js';
+import { LOG_FILES, logDirOf, rotatedFiles } from '../../trace/files.js';
 import { followLogs, formatLogLine, LEVELS, matches, parseLogLine, tailLogs, type LogFilter } from '../../trace/log-view.js';
 
 const HELP = `usage: secc logs [-f] [-n N] [--component NAME]... [--level LEVEL] [--json] [--config PATH] [--dir DIR]
@@ -44,6 +44,10 @@ export const logsCommand: CliCommand = {
     if (options.level !== undefined && LEVELS[options.level] === undefined) throw new UsageError(`--level must be one of ${Object.keys(LEVELS).join(', ')}, not '${options.level}'`);
     const filter: LogFilter = { components: options.component, ...(options.level ? { level: options.level } : {}) };
     const dir = logDirOf({ configFile: options.config, dir: options.dir });
+    if (!options.follow && rotatedFiles(dir, LOG_FILES.log).length === 0) {
+      io.stderr.write(`secc logs: no log file in ${dir} (is the logging plugin enabled with plugins.logging.config.file?)\n`);
+      return 1;
+    }
     const print = (line: Record<string, unknown>, raw?: string) => io.stdout.write((options.json ? raw ?? JSON.stringify(line) : formatLogLine(line)) + '\n');
     for (const line of tailLogs(dir, filter, count)) print(line);
     if (!options.follow) return 0;
