@@ -1,5 +1,6 @@
 import type { JSONSchema } from '@opensecc/plugin-api';
 import { iec61851ConfigSchema } from '../iec61851/config.js';
+import { v2gConfigSchema } from '../v2g/config.js';
 
 const logLevel = { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] };
 
@@ -32,7 +33,7 @@ export const kernelConfigSchema: JSONSchema = {
     },
     charging: { ...iec61851ConfigSchema, default: {} },
     slac: { type: 'object', default: {} },
-    v2g: { type: 'object', default: {} },
+    v2g: { ...v2gConfigSchema, default: {} },
     pluginHost: {
       type: 'object',
       additionalProperties: false,

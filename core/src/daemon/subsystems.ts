@@ -6,7 +6,7 @@ import type { DaemonOptions } from './daemon.js';
 import { SimulatedBoard, SimulatedEv, type BoardAdapter } from '../hal/index.js';
 import { Iec61851Controller, type Iec61851Config } from '../iec61851/index.js';
 import { SlacEvse, controlPilotFromIec61851 } from '../slac/index.js';
-import { runAcDemo } from './demo.js';
+import { registerV2g } from '../v2g/subsystem.js';
 
 /** Tokens of the kernel subsystems in the container. */
 export const SUBSYSTEMS = {
@@ -45,11 +45,20 @@ export async function registerSubsystems(kernel: Kernel, options: DaemonOptions,
     // The controller starts and stops the board; its stop ends with contactors open.
     component: (controller) => ({ name: 'iec61851', start: () => controller.start(), stop: () => controller.stop() }),
   });
-  if (options.iface && options.slac) registerSlac(kernel, options.iface, board, charging);
-  if (options.demo) {
-    if (!(board instanceof SimulatedBoard)) throw new Error('--demo needs the simulated board');
-    kernel.lifecycle.add({ name: 'demo', dependsOn: ['iec61851'], ...runAcDemo(kernel, board, io) });
-  }
+  if (options.demo && !(board instanceof SimulatedBoard)) throw new Error('--demo needs the simulated board');
+  const simulatedEv = options.iface && board instanceof SimulatedBoard ? new SimulatedEv(board) : undefined;
+  if (options.iface && options.slac) registerSlac(kernel, options.iface, board, charging, simulatedEv);
+  // A real board talks V2G on its PLC interface; the simulated one on --iface, else on ::1 for `secc sim ev`.
+  const iface = options.iface ?? (board instanceof SimulatedBoard ? undefined : board.plcInterface);
+  registerV2g(kernel, {
+    charging,
+    sim: options.sim,
+    demo: options.demo,
+    ...(iface ? { iface } : {}),
+    ...(board instanceof SimulatedBoard ? { board } : {}),
+    console: io.stderr,
+    ...(simulatedEv ? { simulatedEv } : {}),
+  });
 }
 
 /**
@@ -57,8 +66,7 @@ export async function registerSubsystems(kernel: Kernel, options: DaemonOptions,
  * plug-in). With the simulated board there is no car to plug in, so the EVSE listens all the time
  * and a matching attempt is what "plugs in" the simulated EV (state B), as CONTRACTS.md specifies.
  */
-function registerSlac(kernel: Kernel, iface: string, board: BoardAdapter, charging: Iec61851Controller): void {
-  const simulated = board instanceof SimulatedBoard ? new SimulatedEv(board) : undefined;
+function registerSlac(kernel: Kernel, iface: string, board: BoardAdapter, charging: Iec61851Controller, simulated: SimulatedEv | undefined): void {
   let evse: SlacEvse | undefined;
   kernel.lifecycle.add({
     name: 'slac',

@@ -9,6 +9,7 @@ import { logsCommand } from './logs.js';
 import { traceCommand } from './trace.js';
 import { supportBundleCommand } from './support-bundle.js';
 import { reportCommand } from './report.js';
+import { simCommand } from './sim.js';
 
 /** Every `secc` subcommand, in the order `secc --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [startCommand, configCommand, pluginCommand, mqttCommand, exiCommand, slacCommand, logsCommand, traceCommand, supportBundleCommand, reportCommand];
+export const COMMANDS: readonly CliCommand[] = [startCommand, simCommand, configCommand, pluginCommand, mqttCommand, exiCommand, slacCommand, logsCommand, traceCommand, supportBundleCommand, reportCommand];

@@ -1,0 +1,167 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import type { Logger } from '@opensecc/plugin-api';
+import { runEvSimulation, type EvProgress } from '../../sim/ev-simulator.js';
+import { UsageError, type CliCommand } from '../command.js';
+
+/** Where `secc start --sim` puts the link with the default pluginHost.runDir (relative to the working directory, as the daemon resolves it). */
+const DEFAULT_SIM_LINK = 'var/run/sim-link.sock';
+
+const HELP = `usage: secc sim ev --protocol din|iso2 [--mode dc|ac] [--host ADDR] [--iface IFACE] [--no-slac] [--link PATH | --no-link] [--tls] [--ca FILE] [--pnc] [--soc N] [--target-soc N] [--capacity-wh N] [--speed N] [--sdp-port N] [--verbose]
+
+ev   runs a simulated EV as a separate process against a running 'secc start': SLAC (with --iface),
+     SDP, V2GTP over TCP or TLS, DIN 70121 DC with a battery model, then prints a one-line JSON
+     summary last: {"ok", "protocol", "mode", "security", "messages", "energy_wh", "initial_soc",
+     "final_soc", "stop_reason", "session_id", "sequence"}.
+     Exit code 0 when the session ended as planned (SessionStop after the target SoC), 1 otherwise.
+
+  --protocol din|iso2   the V2G protocol (iso2 is not implemented yet)
+  --mode dc|ac          energy transfer (default dc; ac is not implemented yet)
+  --host ADDR           send SDP to this unicast address (default ::1 without --iface)
+  --iface IFACE         the EV's network interface: SLAC over a raw socket, SDP to ff02::1 on it
+  --no-slac             skip SLAC on --iface
+  --link PATH           the daemon's simulated PLC link + control pilot socket (secc start --sim):
+                        SLAC and the CP states go over it (default var/run/sim-link.sock when it exists)
+  --no-link             do not use the simulated link (the daemon's board then follows the session)
+  --tls                 ask for TLS in SDP and connect with TLS 1.2
+  --ca FILE             verify the SECC certificate against this PEM (default: not verified)
+  --pnc                 Plug & Charge (ISO 15118-2 only; not implemented yet)
+  --soc N               state of charge at plug-in, percent (default 40)
+  --target-soc N        stop at this SoC, percent (default 80)
+  --capacity-wh N       battery capacity (default 40000)
+  --speed N             simulated seconds per real second for the battery (default 60)
+  --sdp-port N          SDP port of the SECC (default 15118)
+  --verbose             log to stderr; progress lines go to stderr always`;
+
+interface Parsed {
+  protocol?: string;
+  mode: string;
+  host?: string;
+  iface?: string;
+  slac: boolean;
+  tls: boolean;
+  ca?: string;
+  pnc: boolean;
+  soc: number;
+  targetSoc: number;
+  capacityWh: number;
+  speed: number;
+  sdpPort?: number;
+  verbose: boolean;
+  link?: string;
+  noLink: boolean;
+}
+
+function parse(args: string[]): Parsed {
+  const out: Parsed = { noLink: false, mode: 'dc', slac: true, tls: false, pnc: false, soc: 40, targetSoc: 80, capacityWh: 40_000, speed: 60, verbose: false };
+  const value = (i: number, name: string) => {
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${name} needs a value`);
+    return v;
+  };
+  const number = (i: number, name: string, min: number, max: number) => {
+    const text = value(i, name);
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${name} must be a number from ${min} to ${max}, got '${text}'`);
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    switch (arg) {
+      case '--protocol': out.protocol = value(i++, arg); break;
+      case '--mode': out.mode = value(i++, arg); break;
+      case '--host': out.host = value(i++, arg); break;
+      case '--iface': out.iface = value(i++, arg); break;
+      case '--no-slac': out.slac = false; break;
+      case '--tls': out.tls = true; break;
+      case '--ca': out.ca = value(i++, arg); break;
+      case '--pnc': out.pnc = true; break;
+      case '--soc': out.soc = number(i++, arg, 0, 100); break;
+      case '--target-soc': out.targetSoc = number(i++, arg, 0, 100); break;
+      case '--capacity-wh': out.capacityWh = number(i++, arg, 1, 1e7); break;
+      case '--speed': out.speed = number(i++, arg, 0.001, 1e6); break;
+      case '--sdp-port': out.sdpPort = number(i++, arg, 1, 65535); break;
+      case '--verbose': out.verbose = true; break;
+      case '--link': out.link = value(i++, arg); break;
+      case '--no-link': out.noLink = true; break;
+      default: throw new UsageError(`unknown option '${arg}'`);
+    }
+  }
+  if (out.protocol === undefined) throw new UsageError('--protocol is required (din or iso2)');
+  if (out.protocol !== 'din' && out.protocol !== 'iso2') throw new UsageError(`--protocol must be din or iso2, got '${out.protocol}'`);
+  if (out.mode !== 'dc' && out.mode !== 'ac') throw new UsageError(`--mode must be dc or ac, got '${out.mode}'`);
+  if (out.pnc && out.protocol === 'din') throw new UsageError('--pnc needs --protocol iso2 (DIN 70121 has no Plug & Charge)');
+  return out;
+}
+
+export const simCommand: CliCommand = {
+  name: 'sim',
+  summary: 'run a simulated EV (SLAC, SDP, TCP/TLS, DIN 70121 DC) against a running daemon',
+  help: HELP,
+  async run(args, io) {
+    const [sub, ...rest] = args;
+    if (sub !== 'ev') throw new UsageError(sub === undefined ? 'missing subcommand (ev)' : `unknown subcommand '${sub}'`);
+    const o = parse(rest);
+    const fail = (reason: string) => {
+      io.stdout.write(JSON.stringify({ ok: false, protocol: o.protocol, mode: o.mode, messages: 0, energy_wh: 0, final_soc: o.soc, stop_reason: reason }) + '\n');
+      return 1;
+    };
+    if (o.protocol !== 'din') return fail(`protocol ${o.protocol} is not implemented in the simulator yet`);
+    if (o.mode !== 'dc') return fail(`mode ${o.mode} is not implemented in the simulator yet`);
+    const log = pino({ level: o.verbose ? 'debug' : 'silent', base: { component: 'sim-ev' } }, pino.destination(2)) as unknown as Logger;
+    let ca: Buffer | undefined;
+    if (o.ca) {
+      try {
+        ca = readFileSync(o.ca);
+      } catch (error) {
+        throw new UsageError(`--ca ${o.ca}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    }
+    let slacLink;
+    if (o.iface && o.slac) {
+      const { openRawLink } = await import('../../slac/raw-link.js');
+      try {
+        slacLink = await openRawLink(o.iface);
+      } catch (error) {
+        return fail(`SLAC: ${(error as Error).message}`);
+      }
+    }
+    // Without a real interface the EV attaches to the daemon's simulated link (SLAC + control pilot).
+    let simLinkPath: string | undefined;
+    if (!o.iface && !o.noLink) {
+      simLinkPath = o.link ?? resolve(DEFAULT_SIM_LINK);
+      if (!o.link && !existsSync(simLinkPath)) {
+        io.stderr.write(`[sim ev] no simulated link at ${simLinkPath}: running without SLAC and control pilot\n`);
+        simLinkPath = undefined;
+      }
+    }
+    let lastLineAt = 0;
+    const progress = (p: EvProgress) => {
+      // The CurrentDemand loop runs at ~10 Hz: one progress line a second is enough.
+      if (p.step === 'CurrentDemand' && Date.now() - lastLineAt < 1000) return;
+      lastLineAt = Date.now();
+      const line = `${p.step} SoC ${p.soc.toFixed(1)} %${p.voltage !== undefined ? ` ${p.voltage.toFixed(1)} V` : ''}${p.current !== undefined ? ` ${p.current.toFixed(1)} A` : ''}`;
+      io.stderr.write(`[sim ev] ${line}\n`);
+    };
+    try {
+      const summary = await runEvSimulation({
+        protocol: 'din',
+        ...(o.host ? { host: o.host } : o.iface ? {} : { host: '::1' }),
+        ...(o.iface ? { iface: o.iface } : {}),
+        ...(o.sdpPort ? { sdpPort: o.sdpPort } : {}),
+        tls: o.tls,
+        ...(ca ? { tlsCa: ca } : {}),
+        ...(slacLink ? { slacLink } : {}),
+        ...(simLinkPath ? { simLinkPath } : {}),
+        battery: { initialSoc: o.soc, targetSoc: o.targetSoc, capacityWh: o.capacityWh, speed: o.speed },
+        log,
+        onProgress: progress,
+      });
+      io.stdout.write(JSON.stringify(summary) + '\n');
+      return summary.ok ? 0 : 1;
+    } finally {
+      slacLink?.close();
+    }
+  },
+};

@@ -1,0 +1,176 @@
+/**
+ * The simulated EV: SLAC (when given a link), SDP, TCP or TLS, DIN 70121 DC with a battery model —
+ * the same code paths a session with a real car takes on the SECC side.
+ */
+import type { Logger } from '@opensecc/plugin-api';
+import { SlacEv, type SlacLink } from '../slac/index.js';
+import { DinEvcc, type DinEvccResult } from '../v2g/din/evcc.js';
+import { discoverSecc } from '../v2g/sdp/client.js';
+import { V2gtpClient } from '../v2g/transport/client.js';
+import { Battery, type BatteryOptions } from './battery.js';
+import { SimLinkClient } from './link.js';
+
+/** The vehicle side of the control pilot (hal's SimulatedEv has these). */
+export interface EvPilot {
+  plugIn(): void;
+  requestPower(): void;
+  stopPower(): void;
+  unplug(): void;
+}
+
+export interface EvSimulatorOptions {
+  readonly protocol: 'din';
+  /** SDP target: a unicast address (simulation on one host), else ff02::1 on `iface`. */
+  readonly host?: string;
+  /** The EV's network interface (real PLC modem or a veth end): SDP multicast, SLAC raw socket. */
+  readonly iface?: string;
+  readonly sdpPort?: number;
+  readonly tls?: boolean;
+  /** Trust anchor for the SECC certificate (PEM); without it the certificate is not verified. */
+  readonly tlsCa?: Buffer | string;
+  readonly battery?: BatteryOptions;
+  readonly pilot?: EvPilot;
+  /** Run SLAC over this link before SDP. */
+  readonly slacLink?: SlacLink;
+  /** Attach to the daemon's simulated PLC link + control pilot (`secc start --sim`): SLAC and CP go over it. */
+  readonly simLinkPath?: string;
+  readonly log: Logger;
+  readonly pollMs?: number;
+  readonly loopMs?: number;
+  /** Progress after every response. */
+  readonly onProgress?: (progress: EvProgress) => void;
+}
+
+export interface EvProgress {
+  readonly step: string;
+  readonly soc: number;
+  readonly voltage?: number;
+  readonly current?: number;
+}
+
+/** The one-line summary `secc sim ev` prints last. */
+export interface EvSimSummary {
+  readonly ok: boolean;
+  readonly protocol: 'din';
+  readonly mode: 'dc';
+  readonly security: 'tls' | 'none';
+  readonly messages: number;
+  readonly energy_wh: number;
+  readonly initial_soc: number;
+  readonly final_soc: number;
+  readonly stop_reason: string;
+  readonly session_id?: string;
+  readonly sequence: string[];
+}
+
+export async function runEvSimulation(options: EvSimulatorOptions): Promise<EvSimSummary> {
+  const log = options.log;
+  const battery = new Battery(options.battery);
+  const initialSoc = battery.soc();
+  const summary = (ok: boolean, stopReason: string, result?: DinEvccResult): EvSimSummary => ({
+    ok,
+    protocol: 'din',
+    mode: 'dc',
+    security: options.tls ? 'tls' : 'none',
+    messages: result?.messages ?? 0,
+    energy_wh: Math.round(battery.energy * 10) / 10,
+    initial_soc: Math.round(initialSoc * 10) / 10,
+    final_soc: Math.round(battery.soc() * 10) / 10,
+    stop_reason: stopReason,
+    ...(result?.sessionId ? { session_id: result.sessionId } : {}),
+    sequence: compress(result?.exchanges.map((e) => `${e.request}:${e.code}`) ?? []),
+  });
+
+  let simLink: SimLinkClient | undefined;
+  if (options.simLinkPath) {
+    try {
+      simLink = await SimLinkClient.connect(options.simLinkPath);
+    } catch (error) {
+      return summary(false, (error as Error).message);
+    }
+  }
+  const pilot = options.pilot ?? simLink;
+  const slacLink = options.slacLink ?? simLink?.slacLink;
+  pilot?.plugIn();
+  try {
+    if (slacLink) {
+      // Plugged in: the EVSE's SLAC side starts on state B, give the CP a moment to settle.
+      if (simLink) await new Promise((r) => setTimeout(r, 100));
+      const slac = new SlacEv({ link: slacLink, log });
+      const matched = await slac.match();
+      if (!matched.ok) return summary(false, `SLAC failed: ${matched.reason ?? 'no match'}`);
+      log.info({ evse: matched.evseMac, nid: matched.nid }, 'SLAC matched');
+    }
+    const secc = await discoverSecc({
+      request: { security: options.tls ? 'tls' : 'none', transport: 'tcp' },
+      ...(options.host ? { target: options.host } : {}),
+      ...(options.iface ? { iface: options.iface } : {}),
+      ...(options.sdpPort ? { port: options.sdpPort } : {}),
+    });
+    log.info({ secc }, 'SECC discovered');
+    if (options.tls && secc.security !== 'tls') return summary(false, 'the SECC offers no TLS');
+    const scoped = secc.address.toLowerCase().startsWith('fe80:') && secc.scope ? `${secc.address}%${secc.scope}` : secc.address;
+    const client = await V2gtpClient.connect({
+      host: scoped,
+      port: secc.port,
+      ...(secc.security === 'tls' ? { tls: { ...(options.tlsCa ? { ca: options.tlsCa } : { rejectUnauthorized: false }) } } : {}),
+    });
+    try {
+      const evcc = new DinEvcc({
+        client,
+        ev: battery,
+        ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+        ...(options.loopMs !== undefined ? { loopMs: options.loopMs } : {}),
+        hooks: {
+          beforeCableCheck: () => pilot?.requestPower(),
+          afterPowerDeliveryStop: () => pilot?.stopPower(),
+          onResponse: (name, body) => {
+            const voltage = (body.EVSEPresentVoltage as { Value: number; Multiplier: number } | undefined) ?? undefined;
+            const current = (body.EVSEPresentCurrent as { Value: number; Multiplier: number } | undefined) ?? undefined;
+            options.onProgress?.({
+              step: name.replace(/Res$/, ''),
+              soc: battery.soc(),
+              ...(voltage ? { voltage: voltage.Value * 10 ** voltage.Multiplier } : {}),
+              ...(current ? { current: current.Value * 10 ** current.Multiplier } : {}),
+            });
+          },
+        },
+      });
+      const result = await evcc.run();
+      return summary(result.ok, result.stopReason, result);
+    } finally {
+      client.close();
+    }
+  } catch (error) {
+    return summary(false, (error as Error).message);
+  } finally {
+    pilot?.stopPower();
+    if (simLink) {
+      simLink.unplug();
+      // Let the unplug reach the daemon before the socket closes.
+      await new Promise((r) => setTimeout(r, 50));
+      simLink.close();
+    }
+  }
+}
+
+/** Collapse runs of the same entry: ["A", "B", "B", "B"] → ["A", "B×3"]. */
+function compress(items: string[]): string[] {
+  const out: string[] = [];
+  let last: string | undefined;
+  let count = 0;
+  const flush = () => {
+    if (last !== undefined) out.push(count > 1 ? `${last}×${count}` : last);
+  };
+  for (const item of items) {
+    if (item === last) {
+      count++;
+      continue;
+    }
+    flush();
+    last = item;
+    count = 1;
+  }
+  flush();
+  return out;
+}

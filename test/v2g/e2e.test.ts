@@ -1,0 +1,153 @@
+/**
+ * The daemon and the EV simulator as separate processes over TCP (and once over TLS) through a
+ * complete DIN 70121 DC session: SDP on ::1, V2GTP, the simulated board's control pilot and
+ * contactor, the simulated DC supply, and the MQTT API (embedded broker) carrying the session's topics.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { makeTestPki } from './helpers/certs.js';
+
+// Once `secc start` wires V2G (daemon/subsystems.ts → registerV2g) these become bin/secc.js start --sim / sim ev.
+const SECC = fileURLToPath(new URL('../../../bin/secc.js', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output so far:\n${buffer.slice(-3000)}`)), timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const line = buffer.split('\n').find((l) => pattern.test(l));
+      if (line) {
+        clearTimeout(timer);
+        resolve(line);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`process exited (${code}) before ${pattern}; output:\n${buffer.slice(-3000)}`)));
+  });
+}
+
+async function session(v2g: Record<string, unknown>, simArgs: string[], duringCharging?: (client: mqtt.MqttClient) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'v2g-e2e-'));
+  const mqttPort = await freePort();
+  const config = join(dir, 'config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      log: { level: 'info' },
+      pluginHost: { watch: false, dataDir: join(dir, 'data'), runDir: join(dir, 'run'), watchDir: join(dir, 'plugins') },
+      plugins: { 'mqtt-broker': { enabled: true, config: { port: mqttPort } }, 'firmware-update': { enabled: false }, logging: { enabled: false } },
+      charging: { contactorFeedbackTimeoutMs: 500 },
+      v2g,
+    }),
+  );
+  const daemon = spawn(process.execPath, [SECC, 'start', '--sim', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let daemonLog = '';
+  daemon.stdout!.on('data', (c: Buffer) => (daemonLog += c.toString()));
+  daemon.stderr!.on('data', (c: Buffer) => (daemonLog += c.toString()));
+  try {
+    await waitForLine(daemon, /"msg":"kernel ready"/, 20000);
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`);
+    const seen: Array<{ topic: string; payload: string }> = [];
+    let charging = false;
+    client.on('message', (topic, payload) => {
+      seen.push({ topic, payload: payload.toString() });
+      if (!charging && topic === 'ci/hlc/session/state' && payload.toString() === 'charging') {
+        charging = true;
+        duringCharging?.(client);
+      }
+    });
+    await client.subscribeAsync(['ci/hlc/#', 'ci/contactor/state', 'ci/cp/state']);
+    const sim = spawn(process.execPath, [SECC, 'sim', 'ev', '--protocol', 'din', '--host', '::1', '--soc', '78', '--target-soc', '80', '--capacity-wh', '400', '--speed', '4', '--link', join(dir, 'run', 'sim-link.sock'), ...simArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let simOut = '';
+    let simErr = '';
+    sim.stdout!.on('data', (c: Buffer) => (simOut += c.toString()));
+    sim.stderr!.on('data', (c: Buffer) => (simErr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => sim.on('exit', resolve));
+    await new Promise((r) => setTimeout(r, 300));
+    await client.endAsync();
+    const lines = simOut.trim().split('\n');
+    const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+    return { code, summary, seen, simErr, daemonLog: () => daemonLog };
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((resolve) => daemon.once('exit', resolve));
+  }
+}
+
+function check(result: Awaited<ReturnType<typeof session>>) {
+  const { code, summary, seen } = result;
+  assert.equal(code, 0, `sim exit code; summary ${JSON.stringify(summary)}\n${result.simErr}\n${result.daemonLog().slice(-4000)}`);
+  assert.equal(summary.ok, true);
+  assert.equal(summary.stop_reason, 'target SoC reached');
+  const sequence = (summary.sequence as string[]).map((s) => s.replace(/×\d+$/, ''));
+  assert.deepEqual([...new Set(sequence)], [
+    'supportedAppProtocolReq:OK_SuccessfulNegotiation',
+    'SessionSetupReq:OK_NewSessionEstablished',
+    'ServiceDiscoveryReq:OK',
+    'ServicePaymentSelectionReq:OK',
+    'ContractAuthenticationReq:OK',
+    'ChargeParameterDiscoveryReq:OK',
+    'CableCheckReq:OK',
+    'PreChargeReq:OK',
+    'PowerDeliveryReq:OK',
+    'CurrentDemandReq:OK',
+    'WeldingDetectionReq:OK',
+    'SessionStopReq:OK',
+  ]);
+  const values = (topic: string) => seen.filter((m) => m.topic === topic).map((m) => m.payload);
+  const states = values('ci/hlc/session/state');
+  for (const s of ['session_setup', 'authorization', 'charge_parameter_discovery', 'cable_check', 'pre_charge', 'charging', 'welding_detection', 'stopped']) assert.ok(states.includes(s), `MQTT ci/hlc/session/state ${s} in ${states.join(',')}`);
+  assert.deepEqual(values('ci/hlc/ev/evccid').slice(-1), ['02005e0a0b0c']);
+  assert.ok(values('ci/hlc/ev/soc').map(Number).some((soc) => soc >= 79));
+  const target = JSON.parse(values('ci/hlc/ev/target_current').at(-1)!) as { value: number; multiplier: number; unit: string };
+  assert.equal(target.unit, 'A');
+  const targetVoltage = values('ci/hlc/ev/target_voltage').map((p) => JSON.parse(p) as { value: number; multiplier: number; unit: string });
+  assert.ok(targetVoltage.some((v) => v.unit === 'V' && v.value * 10 ** v.multiplier > 300), 'the EV target voltage (> 300 V) reached MQTT as a physical value');
+  // the control pilot went through the simulated link: B (plugged in), C (charging), back to A
+  const cp = values('ci/cp/state');
+  assert.ok(cp.includes('B') && cp.includes('C'), `CP states ${cp.join(',')}`);
+  assert.equal(cp.at(-1), 'A');
+  assert.match(result.daemonLog(), /"component":"slac".*"state":"matched"/);
+  const contactor = values('ci/contactor/state');
+  assert.ok(contactor.includes('closed'), `contactor states ${contactor.join(',')}; topics seen: ${[...new Set(seen.map((m) => m.topic))].join(' ')}\n${result.daemonLog().split('\n').filter((l) => /contactor|iec61851|cp/.test(l)).slice(0, 30).join('\n')}`);
+  assert.equal(contactor.at(-1), 'open');
+}
+
+test('secc start --sim and secc sim ev --protocol din as separate processes over TCP: complete DC session', { timeout: 60000 }, async () => {
+  check(await session({ security: 'none' }, []));
+});
+
+test('the same over TLS 1.2', { timeout: 60000 }, async () => {
+  const pki = makeTestPki();
+  const result = await session({ security: 'tls', tls: { certFile: pki.certFile, keyFile: pki.keyFile } }, ['--tls', '--ca', pki.caFile]);
+  check(result);
+  assert.equal(result.summary.security, 'tls');
+});
+
+test('stop charging from the EVSE side over MQTT: the EV is told, stops in order, contactors open', { timeout: 60000 }, async () => {
+  const result = await session({ security: 'none' }, ['--soc', '20', '--target-soc', '90'], (client) => {
+    setTimeout(() => void client.publishAsync('ci/hlc/evse/stop_charging', 'true'), 300);
+  });
+  assert.equal(result.code, 1, 'the EV did not reach its target: exit code 1');
+  assert.equal(result.summary.stop_reason, 'EVSE stopped charging');
+  const sequence = (result.summary.sequence as string[]).map((s) => s.replace(/×\d+$/, ''));
+  assert.deepEqual(sequence.slice(-4), ['CurrentDemandReq:OK', 'PowerDeliveryReq:OK', 'WeldingDetectionReq:OK', 'SessionStopReq:OK']);
+  const contactor = result.seen.filter((m) => m.topic === 'ci/contactor/state').map((m) => m.payload);
+  assert.equal(contactor.at(-1), 'open');
+});
