@@ -45,6 +45,8 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): P
 async function session(v2g: Record<string, unknown>, simArgs: string[], duringCharging?: (client: mqtt.MqttClient) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'v2g-e2e-'));
   const mqttPort = await freePort();
+  // Other daemons in the suite may run at the same time on ::1: SDP on a port of this test's own.
+  const sdpPort = await freePort();
   const config = join(dir, 'config.json');
   writeFileSync(
     config,
@@ -53,7 +55,7 @@ async function session(v2g: Record<string, unknown>, simArgs: string[], duringCh
       pluginHost: { watch: false, dataDir: join(dir, 'data'), runDir: join(dir, 'run'), watchDir: join(dir, 'plugins') },
       plugins: { 'mqtt-broker': { enabled: true, config: { port: mqttPort } }, 'firmware-update': { enabled: false }, logging: { enabled: false } },
       charging: { contactorFeedbackTimeoutMs: 500 },
-      v2g,
+      v2g: { sdpPort, ...v2g },
     }),
   );
   const daemon = spawn(process.execPath, [SECC, 'start', '--sim', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,7 +75,7 @@ async function session(v2g: Record<string, unknown>, simArgs: string[], duringCh
       }
     });
     await client.subscribeAsync(['ci/hlc/#', 'ci/contactor/state', 'ci/cp/state']);
-    const sim = spawn(process.execPath, [SECC, 'sim', 'ev', '--protocol', 'din', '--host', '::1', '--soc', '78', '--target-soc', '80', '--capacity-wh', '400', '--speed', '4', '--link', join(dir, 'run', 'sim-link.sock'), ...simArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const sim = spawn(process.execPath, [SECC, 'sim', 'ev', '--protocol', 'din', '--host', '::1', '--soc', '78', '--target-soc', '80', '--capacity-wh', '400', '--speed', '4', '--link', join(dir, 'run', 'sim-link.sock'), '--sdp-port', String(sdpPort), ...simArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     let simOut = '';
     let simErr = '';
     sim.stdout!.on('data', (c: Buffer) => (simOut += c.toString()));

@@ -22,6 +22,8 @@ export interface ConfigServiceOptions {
   defaultsFile: string;
   /** The operator's file, layered over the defaults; watched for live changes. Optional. */
   userFile?: string;
+  /** Settings the command line forces (e.g. `--control can`), layered over both files. */
+  overlay?: unknown;
 }
 
 export interface ConfigChange {
@@ -163,7 +165,7 @@ export class ConfigService extends EventEmitter<{ change: [ConfigChange]; reject
   }
 
   private check(defaults: unknown, user: unknown, userFileName = this.options.userFile ?? '(config)'): EffectiveConfig {
-    const merged = deepClone(mergeConfig(defaults, user ?? {})) as Record<string, unknown>;
+    const merged = deepClone(mergeConfig(mergeConfig(defaults, user ?? {}), this.options.overlay ?? {})) as Record<string, unknown>;
     const problems: ConfigProblem[] = [];
     if (!this.validateKernel(merged)) {
       problems.push(...this.toProblems(this.validateKernel.errors ?? [], '', user, userFileName));

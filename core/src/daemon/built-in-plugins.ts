@@ -10,6 +10,7 @@ const SHIPPED: ReadonlyArray<readonly [name: string, module: string]> = [
   ['mqtt-api', '@opensecc/plugin-mqtt-api'],
   ['firmware-update', '@opensecc/plugin-firmware-update'],
   ['logging', '@opensecc/plugin-logging'],
+  ['can', '@opensecc/plugin-can'],
 ];
 
 export function builtInPlugins(): BuiltInPlugin[] {

@@ -25,6 +25,7 @@ export async function runDaemon(options: DaemonOptions, io: CliIO): Promise<numb
     kernel = new Kernel({
       defaultsFile: DEFAULTS_FILE,
       configFile: options.configFile,
+      configOverlay: controlOverlay(options),
       builtInPlugins: builtInPlugins(),
       subsystemTopics: SUBSYSTEM_TOPICS,
       configure: (k) => registerSubsystems(k, options, io),
@@ -58,4 +59,20 @@ export async function runDaemon(options: DaemonOptions, io: CliIO): Promise<numb
   }
   await done;
   return 0;
+}
+
+/**
+ * `--control can`: the charger's controller drives the charge process over CAN (the `can` plugin;
+ * on the virtual bus with a simulated controller under --sim/--demo), and the MQTT API refuses
+ * writes of what CAN now controls, as an OEM would configure it.
+ */
+function controlOverlay(options: DaemonOptions): unknown {
+  if (options.control !== 'can') return undefined;
+  const simulated = options.sim || options.demo;
+  return {
+    plugins: {
+      can: { enabled: true, ...(simulated ? { config: { transport: 'virtual', simulateController: true } } : {}) },
+      'mqtt-api': { config: { readOnly: ['ci/hlc/evse/#'] } },
+    },
+  };
 }

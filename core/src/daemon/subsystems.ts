@@ -58,6 +58,8 @@ export async function registerSubsystems(kernel: Kernel, options: DaemonOptions,
     ...(board instanceof SimulatedBoard ? { board } : {}),
     console: io.stderr,
     ...(simulatedEv ? { simulatedEv } : {}),
+    // Under --control can the CAN plugin's simulated controller plays the power supply.
+    simulatedSupply: options.control !== 'can',
   });
 }
 

@@ -22,6 +22,8 @@ export interface KernelOptions {
   defaultsFile: string;
   /** The operator's config file layered over the defaults (watched). */
   configFile?: string;
+  /** Settings the command line forces, layered over the config files. */
+  configOverlay?: unknown;
   builtInPlugins?: readonly BuiltInPlugin[];
   /** Topics of the subsystems the composition root wires in, by owner. */
   subsystemTopics?: ReadonlyArray<readonly [owner: string, topics: readonly TopicDefinition[]]>;
@@ -51,7 +53,7 @@ export class Kernel {
   private state: 'created' | 'running' | 'stopped' = 'created';
 
   constructor(private readonly options: KernelOptions) {
-    this.config = new ConfigService({ defaultsFile: options.defaultsFile, userFile: options.configFile });
+    this.config = new ConfigService({ defaultsFile: options.defaultsFile, userFile: options.configFile, overlay: options.configOverlay });
     const effective = this.config.loadSync();
     // stdout keeps the JSON lines for journald; the sink lets the logging plugin tee them to files.
     const sink = new LogSink(options.logDestination ?? pino.destination({ dest: 1, sync: false }));

@@ -15,6 +15,8 @@ export interface DcDemoOptions {
   readonly console: NodeJS.WritableStream;
   /** Pause between sessions (default 5 s). */
   readonly pauseMs?: number;
+  /** The SECC's SDP port (v2g.sdpPort). */
+  readonly sdpPort?: number;
 }
 
 export function runDcDemo(options: DcDemoOptions): { start(): void; stop(): void } {
@@ -31,6 +33,7 @@ export function runDcDemo(options: DcDemoOptions): { start(): void; stop(): void
     const summary = await runEvSimulation({
       protocol: 'din',
       host: '::1',
+      ...(options.sdpPort !== undefined ? { sdpPort: options.sdpPort } : {}),
       battery: { initialSoc: 30, targetSoc: 80, capacityWh: 40_000, speed: 120 },
       pilot: ev,
       log: options.log,

@@ -6,6 +6,10 @@ import { DEFAULT_MAX_PAYLOAD_LENGTH } from './transport/header.js';
 
 /** The kernel config's `v2g` section. */
 export interface V2gConfig {
+  /** High-level communication on (5 % PWM, SLAC, SDP, V2G); off = basic IEC 61851 charging only. */
+  readonly enabled: boolean;
+  /** UDP port of SDP (15118 by the standard; another one only for test set-ups sharing a host). */
+  readonly sdpPort: number;
   /** Transport security the SECC offers: plain TCP, TLS 1.2, or both (SDP answers what the EV asks for). */
   readonly security: 'none' | 'tls' | 'both';
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
@@ -25,6 +29,8 @@ export interface V2gConfig {
 }
 
 export const DEFAULT_V2G_CONFIG: V2gConfig = {
+  enabled: true,
+  sdpPort: 15118,
   security: 'none',
   port: 'auto',
   tlsPort: 'auto',
@@ -46,6 +52,8 @@ export const v2gConfigSchema: JSONSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    enabled: { type: 'boolean', default: true, description: 'false: basic IEC 61851 charging only (nominal PWM, no SLAC/SDP/V2G)' },
+    sdpPort: { type: 'integer', minimum: 1, maximum: 65535, default: 15118, description: 'SDP UDP port; 15118 by ISO 15118-2' },
     security: { enum: ['none', 'tls', 'both'], default: DEFAULT_V2G_CONFIG.security },
     tls: {
       type: 'object',

@@ -41,6 +41,11 @@ export interface RegisterV2gOptions {
   readonly simLinkPath?: string | false;
   /** A SimulatedEv already driving the board (e.g. the SLAC wiring's); the follower reuses it. */
   readonly simulatedEv?: SimulatedEv;
+  /**
+   * With --sim/--demo: the simulated DC supply answers on the ci/hlc/evse topics (default). false
+   * when another simulated controller does, e.g. the CAN plugin's under --control can.
+   */
+  readonly simulatedSupply?: boolean;
 }
 
 /** Where `secc start --sim` puts the simulated link socket (relative paths: from the working directory, as runDir). */
@@ -51,6 +56,10 @@ export function defaultSimLinkPath(runDir: string): string {
 export function registerV2g(kernel: Kernel, options: RegisterV2gOptions): void {
   const config = ((kernel.config.current as unknown as { v2g?: Partial<V2gConfig> }).v2g ?? {}) as Partial<V2gConfig>;
   const log = kernel.logs.for('v2g');
+  if (config.enabled === false) {
+    log.info('high-level communication disabled (v2g.enabled = false): basic IEC 61851 charging only');
+    return;
+  }
   const after = options.after ?? 'iec61851';
   kernel.provide(
     V2G_TOKEN,
@@ -60,21 +69,25 @@ export function registerV2g(kernel: Kernel, options: RegisterV2gOptions): void {
         log,
         config,
         port: options.charging,
+        ...(config.sdpPort !== undefined ? { sdpPort: config.sdpPort } : {}),
         ...(options.iface ? { iface: options.iface } : { host: '::1' }),
       }),
     { capability: 'v2g', component: (service) => ({ name: 'v2g', dependsOn: [after], start: () => service.start(), stop: () => service.stop() }) },
   );
   if (!options.sim && !options.demo) return;
 
-  const supply = new SimulatedDcPowerSupply({ bus: kernel.bus.view({ kind: 'kernel', name: 'sim-dc-supply' }), log: kernel.logs.for('sim-dc-supply'), authorize: true });
-  kernel.lifecycle.add({ name: 'sim-dc-supply', start: () => supply.start(), stop: () => supply.stop() });
+  const withSupply = options.simulatedSupply !== false;
+  if (withSupply) {
+    const supply = new SimulatedDcPowerSupply({ bus: kernel.bus.view({ kind: 'kernel', name: 'sim-dc-supply' }), log: kernel.logs.for('sim-dc-supply'), authorize: true });
+    kernel.lifecycle.add({ name: 'sim-dc-supply', start: () => supply.start(), stop: () => supply.stop() });
+  }
 
   const board = options.board;
   if (!board) return;
   const service = () => kernel.container.resolve<V2gService>(V2G_TOKEN);
   if (options.demo) {
-    const demo = runDcDemo({ board, bus: kernel.bus, log: kernel.logs.for('sim-ev'), console: options.console ?? process.stderr });
-    kernel.lifecycle.add({ name: 'sim-ev-demo', dependsOn: ['v2g', 'sim-dc-supply'], start: () => demo.start(), stop: () => demo.stop() });
+    const demo = runDcDemo({ board, bus: kernel.bus, log: kernel.logs.for('sim-ev'), console: options.console ?? process.stderr, ...(config.sdpPort !== undefined ? { sdpPort: config.sdpPort } : {}) });
+    kernel.lifecycle.add({ name: 'sim-ev-demo', dependsOn: withSupply ? ['v2g', 'sim-dc-supply'] : ['v2g'], start: () => demo.start(), stop: () => demo.stop() });
     return;
   }
   // The simulated PLC link and control pilot for an EV simulator in another process.

@@ -286,6 +286,10 @@ export class MqttBridge {
       this.refuse(topic, payload, 'topic is subscribeable-only: the stack writes it, applications may only read it');
       return;
     }
+    if (this.config.readOnly.some((pattern) => matchesTopic(pattern, topic))) {
+      this.refuse(topic, payload, 'topic is controlled by another interface (plugins.mqtt-api.config.readOnly): read-only over MQTT');
+      return;
+    }
     let value: unknown;
     try {
       value = this.codecFor(definition).decode(payload);
@@ -318,4 +322,15 @@ export class MqttBridge {
 
 function sameValue(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** MQTT wildcard match: `+` one level, a trailing `#` the rest. */
+function matchesTopic(pattern: string, topic: string): boolean {
+  const p = pattern.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '#') return true;
+    if (i >= t.length || (p[i] !== '+' && p[i] !== t[i])) return false;
+  }
+  return p.length === t.length;
 }

@@ -22,6 +22,11 @@ export interface MqttApiConfig {
   /** First reconnect delay; doubled after every failed attempt up to maxReconnectPeriodMs. */
   readonly reconnectPeriodMs: number;
   readonly maxReconnectPeriodMs: number;
+  /**
+   * Publishable topics (MQTT wildcards) the application may NOT write over MQTT, because another
+   * interface controls them (e.g. ci/hlc/evse/# when the charge process is driven over CAN).
+   */
+  readonly readOnly: readonly string[];
 }
 
 export const DEFAULT_BROKER_URL = 'mqtt://127.0.0.1:1883';
@@ -52,6 +57,12 @@ export const CONFIG_SCHEMA: JSONSchema = {
     connectTimeoutMs: { type: 'integer', minimum: 100, default: 10000 },
     reconnectPeriodMs: { type: 'integer', minimum: 10, default: 1000 },
     maxReconnectPeriodMs: { type: 'integer', minimum: 10, default: 30000 },
+    readOnly: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'publishable topic patterns refused over MQTT because another interface controls them (secc start --control can sets ci/hlc/evse/#)',
+    },
   },
 };
 
@@ -65,5 +76,6 @@ export function withDefaults(config: Partial<MqttApiConfig> | undefined): MqttAp
     connectTimeoutMs: c.connectTimeoutMs ?? 10000,
     reconnectPeriodMs: c.reconnectPeriodMs ?? 1000,
     maxReconnectPeriodMs: Math.max(c.maxReconnectPeriodMs ?? 30000, c.reconnectPeriodMs ?? 1000),
+    readOnly: c.readOnly ?? [],
   };
 }
