@@ -17,6 +17,8 @@ export interface DcDemoOptions {
   readonly pauseMs?: number;
   /** The SECC's SDP port (v2g.sdpPort). */
   readonly sdpPort?: number;
+  /** After each session (e.g. to write its report); returns a line for the console, if any. */
+  readonly onSessionEnd?: (summary: { stop_reason: string }) => Promise<string | undefined>;
 }
 
 export function runDcDemo(options: DcDemoOptions): { start(): void; stop(): void } {
@@ -50,6 +52,8 @@ export function runDcDemo(options: DcDemoOptions): { start(): void; stop(): void
       },
     });
     say(`session ${summary.ok ? 'complete' : 'ended'}: ${JSON.stringify({ messages: summary.messages, energy_wh: summary.energy_wh, final_soc: summary.final_soc, stop_reason: summary.stop_reason })}`);
+    const line = await options.onSessionEnd?.(summary).catch((error: Error) => `no session report: ${error.message}`);
+    if (line) say(line);
     setTimeout(() => ev?.unplug(), 200);
     if (running) timer = setTimeout(() => void session(), options.pauseMs ?? 5000);
   };

@@ -5,6 +5,7 @@
 import type { Logger } from '@opensecc/plugin-api';
 import { SlacEv, type SlacLink } from '../slac/index.js';
 import { DinEvcc, type DinEvccResult } from '../v2g/din/evcc.js';
+import { Iso2Evcc, type Iso2EvccResult } from '../v2g/iso2/evcc.js';
 import { discoverSecc } from '../v2g/sdp/client.js';
 import { V2gtpClient } from '../v2g/transport/client.js';
 import { Battery, type BatteryOptions } from './battery.js';
@@ -19,7 +20,14 @@ export interface EvPilot {
 }
 
 export interface EvSimulatorOptions {
-  readonly protocol: 'din';
+  readonly protocol: 'din' | 'iso2';
+  /** Energy transfer (ISO 15118-2 only; DIN 70121 is DC). Default dc. */
+  readonly mode?: 'dc' | 'ac';
+  /** ISO 15118-2: pause at this SoC (SessionStop Pause), sleep `pauseMs`, wake up and resume the same session. */
+  readonly pauseAtSoc?: number;
+  readonly pauseMs?: number;
+  /** ISO 15118-2: renegotiate once on the EV's initiative at this SoC. */
+  readonly renegotiateAtSoc?: number;
   /** SDP target: a unicast address (simulation on one host), else ff02::1 on `iface`. */
   readonly host?: string;
   /** The EV's network interface (real PLC modem or a veth end): SDP multicast, SLAC raw socket. */
@@ -51,8 +59,8 @@ export interface EvProgress {
 /** The one-line summary `secc sim ev` prints last. */
 export interface EvSimSummary {
   readonly ok: boolean;
-  readonly protocol: 'din';
-  readonly mode: 'dc';
+  readonly protocol: 'din' | 'iso2';
+  readonly mode: 'dc' | 'ac';
   readonly security: 'tls' | 'none';
   readonly messages: number;
   readonly energy_wh: number;
@@ -61,24 +69,32 @@ export interface EvSimSummary {
   readonly stop_reason: string;
   readonly session_id?: string;
   readonly sequence: string[];
+  /** ISO 15118-2: the session was paused and resumed (same SessionID). */
+  readonly resumed?: boolean;
+  readonly renegotiations?: number;
 }
 
 export async function runEvSimulation(options: EvSimulatorOptions): Promise<EvSimSummary> {
   const log = options.log;
   const battery = new Battery(options.battery);
   const initialSoc = battery.soc();
-  const summary = (ok: boolean, stopReason: string, result?: DinEvccResult): EvSimSummary => ({
+  const mode = options.protocol === 'iso2' ? (options.mode ?? 'dc') : 'dc';
+  const exchanges: DinEvccResult['exchanges'] = [];
+  let messages = 0;
+  const summary = (ok: boolean, stopReason: string, result?: DinEvccResult | Iso2EvccResult, extra: { resumed?: boolean } = {}): EvSimSummary => ({
     ok,
-    protocol: 'din',
-    mode: 'dc',
+    protocol: options.protocol,
+    mode,
     security: options.tls ? 'tls' : 'none',
-    messages: result?.messages ?? 0,
+    messages: messages + (result?.messages ?? 0),
     energy_wh: Math.round(battery.energy * 10) / 10,
     initial_soc: Math.round(initialSoc * 10) / 10,
     final_soc: Math.round(battery.soc() * 10) / 10,
     stop_reason: stopReason,
     ...(result?.sessionId ? { session_id: result.sessionId } : {}),
-    sequence: compress(result?.exchanges.map((e) => `${e.request}:${e.code}`) ?? []),
+    sequence: compress([...exchanges, ...(result?.exchanges ?? [])].map((e) => `${e.request}:${e.code}`)),
+    ...(result && 'renegotiations' in result ? { renegotiations: result.renegotiations } : {}),
+    ...extra,
   });
 
   let simLink: SimLinkClient | undefined;
@@ -101,46 +117,79 @@ export async function runEvSimulation(options: EvSimulatorOptions): Promise<EvSi
       if (!matched.ok) return summary(false, `SLAC failed: ${matched.reason ?? 'no match'}`);
       log.info({ evse: matched.evseMac, nid: matched.nid }, 'SLAC matched');
     }
-    const secc = await discoverSecc({
-      request: { security: options.tls ? 'tls' : 'none', transport: 'tcp' },
-      ...(options.host ? { target: options.host } : {}),
-      ...(options.iface ? { iface: options.iface } : {}),
-      ...(options.sdpPort ? { port: options.sdpPort } : {}),
-    });
-    log.info({ secc }, 'SECC discovered');
-    if (options.tls && secc.security !== 'tls') return summary(false, 'the SECC offers no TLS');
-    const scoped = secc.address.toLowerCase().startsWith('fe80:') && secc.scope ? `${secc.address}%${secc.scope}` : secc.address;
-    const client = await V2gtpClient.connect({
-      host: scoped,
-      port: secc.port,
-      ...(secc.security === 'tls' ? { tls: { ...(options.tlsCa ? { ca: options.tlsCa } : { rejectUnauthorized: false }) } } : {}),
-    });
-    try {
-      const evcc = new DinEvcc({
-        client,
-        ev: battery,
-        ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
-        ...(options.loopMs !== undefined ? { loopMs: options.loopMs } : {}),
-        hooks: {
-          beforeCableCheck: () => pilot?.requestPower(),
-          afterPowerDeliveryStop: () => pilot?.stopPower(),
-          onResponse: (name, body) => {
-            const voltage = (body.EVSEPresentVoltage as { Value: number; Multiplier: number } | undefined) ?? undefined;
-            const current = (body.EVSEPresentCurrent as { Value: number; Multiplier: number } | undefined) ?? undefined;
-            options.onProgress?.({
-              step: name.replace(/Res$/, ''),
-              soc: battery.soc(),
-              ...(voltage ? { voltage: voltage.Value * 10 ** voltage.Multiplier } : {}),
-              ...(current ? { current: current.Value * 10 ** current.Multiplier } : {}),
-            });
-          },
-        },
+    const connect = async () => {
+      const secc = await discoverSecc({
+        request: { security: options.tls ? 'tls' : 'none', transport: 'tcp' },
+        ...(options.host ? { target: options.host } : {}),
+        ...(options.iface ? { iface: options.iface } : {}),
+        ...(options.sdpPort ? { port: options.sdpPort } : {}),
       });
-      const result = await evcc.run();
-      return summary(result.ok, result.stopReason, result);
-    } finally {
-      client.close();
+      log.info({ secc }, 'SECC discovered');
+      if (options.tls && secc.security !== 'tls') throw new Error('the SECC offers no TLS');
+      const scoped = secc.address.toLowerCase().startsWith('fe80:') && secc.scope ? `${secc.address}%${secc.scope}` : secc.address;
+      return V2gtpClient.connect({
+        host: scoped,
+        port: secc.port,
+        ...(secc.security === 'tls' ? { tls: { ...(options.tlsCa ? { ca: options.tlsCa } : { rejectUnauthorized: false }) } } : {}),
+      });
+    };
+    const onResponse = (name: string, body: Record<string, unknown>) => {
+      const voltage = (body.EVSEPresentVoltage as { Value: number; Multiplier: number } | undefined) ?? undefined;
+      const current = (body.EVSEPresentCurrent as { Value: number; Multiplier: number } | undefined) ?? undefined;
+      options.onProgress?.({
+        step: name.replace(/Res$/, ''),
+        soc: battery.soc(),
+        ...(voltage ? { voltage: voltage.Value * 10 ** voltage.Multiplier } : {}),
+        ...(current ? { current: current.Value * 10 ** current.Multiplier } : {}),
+      });
+    };
+    const timing = { ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}), ...(options.loopMs !== undefined ? { loopMs: options.loopMs } : {}) };
+    if (options.protocol === 'din') {
+      const client = await connect();
+      try {
+        const evcc = new DinEvcc({
+          client,
+          ev: battery,
+          ...timing,
+          hooks: { beforeCableCheck: () => pilot?.requestPower(), afterPowerDeliveryStop: () => pilot?.stopPower(), onResponse },
+        });
+        const result = await evcc.run();
+        return summary(result.ok, result.stopReason, result);
+      } finally {
+        client.close();
+      }
     }
+    // ISO 15118-2, AC or DC; with a pause the EV sleeps, wakes up and resumes the same session.
+    const runIso2 = async (resumeSessionId?: string): Promise<Iso2EvccResult> => {
+      const client = await connect();
+      try {
+        return await new Iso2Evcc({
+          client,
+          ev: battery,
+          mode,
+          ...timing,
+          ...(resumeSessionId ? { resumeSessionId } : options.pauseAtSoc !== undefined ? { pauseAtSoc: options.pauseAtSoc } : {}),
+          ...(options.renegotiateAtSoc !== undefined ? { renegotiateAtSoc: options.renegotiateAtSoc } : {}),
+          hooks: {
+            beforeCableCheck: () => pilot?.requestPower(),
+            afterPowerDeliveryStart: () => pilot?.requestPower(),
+            afterPowerDeliveryStop: () => pilot?.stopPower(),
+            onResponse,
+          },
+        }).run();
+      } finally {
+        client.close();
+      }
+    };
+    const first = await runIso2();
+    if (!first.paused) return summary(first.ok, first.stopReason, first);
+    log.info({ sessionId: first.sessionId, pauseMs: options.pauseMs ?? 1000 }, 'session paused: sleeping');
+    exchanges.push(...first.exchanges);
+    messages += first.messages;
+    await new Promise((r) => setTimeout(r, options.pauseMs ?? 1000));
+    const second = await runIso2(first.sessionId);
+    const resumed = second.joined && second.sessionId === first.sessionId;
+    return summary(second.ok && resumed, resumed ? second.stopReason : `resume failed: ${second.stopReason}`, second, { resumed });
   } catch (error) {
     return summary(false, (error as Error).message);
   } finally {

@@ -2,6 +2,7 @@ import type { JSONSchema } from '@opensecc/plugin-api';
 import type { AppProtocolName } from './apphand/negotiate.js';
 import { DEFAULT_V2G_TIMEOUTS, type V2gTimeouts } from './connection-session.js';
 import { DEFAULT_DIN_SECC_CONFIG } from './din/secc.js';
+import { iso2ConfigSchema, type Iso2SeccConfig } from './iso2/config.js';
 import { DEFAULT_MAX_PAYLOAD_LENGTH } from './transport/header.js';
 
 /** The kernel config's `v2g` section. */
@@ -26,6 +27,8 @@ export interface V2gConfig {
   /** Accept every session without waiting for ci/hlc/evse/authorization (free charging, simulation). */
   readonly autoAuthorize: boolean;
   readonly cableCheckNeedsStateC: boolean;
+  /** ISO 15118-2: EVSEID, energy transfer modes, schedules, tariff, … (see iso2/config.ts). */
+  readonly iso2?: Partial<Iso2SeccConfig>;
 }
 
 export const DEFAULT_V2G_CONFIG: V2gConfig = {
@@ -35,7 +38,7 @@ export const DEFAULT_V2G_CONFIG: V2gConfig = {
   port: 'auto',
   tlsPort: 'auto',
   maxPayloadLength: DEFAULT_MAX_PAYLOAD_LENGTH,
-  protocols: ['din70121'],
+  protocols: ['iso15118-2', 'din70121'],
   prefer: 'ev',
   evseId: DEFAULT_DIN_SECC_CONFIG.evseId,
   timeouts: DEFAULT_V2G_TIMEOUTS,
@@ -80,6 +83,7 @@ export const v2gConfigSchema: JSONSchema = {
     powerDeliveryTimeoutMs: ms(DEFAULT_V2G_CONFIG.powerDeliveryTimeoutMs, 'contactor feedback wait at PowerDelivery'),
     autoAuthorize: { type: 'boolean', default: false },
     cableCheckNeedsStateC: { type: 'boolean', default: false },
+    iso2: iso2ConfigSchema,
   },
 };
 

@@ -10,6 +10,9 @@ import { appProtocolsOf, negotiate, type AppProtocolName, type NegotiationPolicy
 import type { V2gChargingPort } from './charging-port.js';
 import { DinSeccSession, type DinOutcome, type DinSeccConfig, type DinSeccHooks } from './din/secc.js';
 import type { EvseDataSource, HlcReporter } from './evse-data.js';
+import type { Iso2SeccConfig } from './iso2/config.js';
+import type { Iso2EvseDataSource } from './iso2/evse-data.js';
+import { Iso2SeccSession, type Iso2Outcome } from './iso2/secc.js';
 import { HLC } from './topics.js';
 import { describeClose, type V2gtpConnection } from './transport/connection.js';
 import { PAYLOAD_TYPE } from './transport/header.js';
@@ -35,11 +38,14 @@ export interface ConnectionSessionDeps {
   readonly log: Logger;
   readonly port?: V2gChargingPort;
   readonly din?: Partial<DinSeccConfig>;
+  readonly iso2?: Partial<Iso2SeccConfig>;
+  /** ISO 15118-2's extra customer data (AC limits, schedules, tariffs, meter, renegotiation). */
+  readonly iso2Evse?: Iso2EvseDataSource;
   readonly hooks?: DinSeccHooks;
   readonly previousSessionId?: string;
   /** Each request/response pair, for traces and tests. */
   readonly onExchange?: (exchange: { request: string; response: string | undefined; code: string | undefined }) => void;
-  readonly onEnd?: (info: { sessionId: string | undefined; reason: string }) => void;
+  readonly onEnd?: (info: { sessionId: string | undefined; reason: string; protocol: AppProtocolName | undefined; paused: boolean }) => void;
   /** Every V2GTP message in either direction, for the protocol trace (cheap when tracing is off). */
   readonly onTraffic?: (traffic: V2gTraffic) => void;
 }
@@ -56,11 +62,13 @@ export interface V2gTraffic {
 }
 
 /** The app protocols this build can run a session for. */
-export const IMPLEMENTED_PROTOCOLS: readonly AppProtocolName[] = ['din70121'];
+export const IMPLEMENTED_PROTOCOLS: readonly AppProtocolName[] = ['din70121', 'iso15118-2'];
 
 export class ConnectionSession {
   private protocol: AppProtocolName | undefined;
-  private din: DinSeccSession | undefined;
+  private din: DinSeccSession | Iso2SeccSession | undefined;
+  private schema: 'din' | 'iso2' = 'din';
+  private paused = false;
   private readonly log: Logger;
   private endReason: string | undefined;
 
@@ -119,24 +127,34 @@ export class ConnectionSession {
     this.protocol = result.protocol;
     this.log.info({ protocol: result.protocol, schemaId: result.schemaId, minorDeviation: result.minorDeviation }, 'app protocol negotiated');
     this.deps.report.set(HLC.session.protocol, result.protocol);
-    this.din = new DinSeccSession({
+    const common = {
       evse: this.deps.evse,
       report: this.deps.report,
       log: this.log,
       ...(this.deps.port ? { port: this.deps.port } : {}),
       ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
       ...(this.deps.previousSessionId ? { previousSessionId: this.deps.previousSessionId } : {}),
-      config: { ongoingTimeoutMs: this.deps.timeouts.ongoingMs, ...this.deps.din },
-    });
+    };
+    if (result.protocol === 'iso15118-2') {
+      this.schema = 'iso2';
+      this.din = new Iso2SeccSession({
+        ...common,
+        ...(this.deps.iso2Evse ? { iso2Evse: this.deps.iso2Evse } : {}),
+        config: { ongoingTimeoutMs: this.deps.timeouts.ongoingMs, ...(this.deps.din?.powerDeliveryTimeoutMs ? { powerDeliveryTimeoutMs: this.deps.din.powerDeliveryTimeoutMs } : {}), ...(this.deps.din?.cableCheckNeedsStateC !== undefined ? { cableCheckNeedsStateC: this.deps.din.cableCheckNeedsStateC } : {}), ...this.deps.iso2 },
+      });
+    } else {
+      this.schema = 'din';
+      this.din = new DinSeccSession({ ...common, config: { ongoingTimeoutMs: this.deps.timeouts.ongoingMs, ...this.deps.din } });
+    }
     // Still within communication setup until SessionSetupReq: the timer keeps running.
   }
 
   private exchange(payload: Buffer): void | Promise<void> {
     let request: Record<string, unknown>;
     try {
-      request = decode('din', payload);
+      request = decode(this.schema, payload);
     } catch (error) {
-      this.closeWith(`DIN 70121 message not understood: ${(error as Error).message}`, payload);
+      this.closeWith(`${this.schema === 'iso2' ? 'ISO 15118-2' : 'DIN 70121'} message not understood: ${(error as Error).message}`, payload);
       return;
     }
     const outcome = this.din!.handle(request);
@@ -144,13 +162,13 @@ export class ConnectionSession {
     this.respond(request, outcome);
   }
 
-  private respond(request: Record<string, unknown>, outcome: DinOutcome): void {
+  private respond(request: Record<string, unknown>, outcome: DinOutcome & Partial<Pick<Iso2Outcome, 'paused'>>): void {
     const connection = this.deps.connection;
     const requestName = Object.keys((request as { V2G_Message: { Body: object } }).V2G_Message?.Body ?? {})[0] ?? '?';
     if (outcome.response) {
       let bytes: Uint8Array;
       try {
-        bytes = encode('din', outcome.response);
+        bytes = encode(this.schema, outcome.response);
       } catch (error) {
         this.log.error({ err: error, response: outcome.responseName }, 'response cannot be encoded: closing');
         this.endReason = `internal error encoding ${outcome.responseName}`;
@@ -161,9 +179,10 @@ export class ConnectionSession {
       this.send(bytes, 'din');
     }
     this.deps.onExchange?.({ request: requestName, response: outcome.responseName, code: outcome.responseCode });
-    const level = requestName === 'CurrentDemandReq' && outcome.responseCode === 'OK' ? 'debug' : 'info';
+    const level = (requestName === 'CurrentDemandReq' || requestName === 'ChargingStatusReq') && outcome.responseCode === 'OK' ? 'debug' : 'info';
     this.log[level]({ request: requestName, response: outcome.responseName, code: outcome.responseCode }, 'V2G exchange');
     if (outcome.close) {
+      this.paused = outcome.paused === true;
       this.endReason = outcome.stopReason ?? 'session ended';
       connection.close({ kind: 'local', why: this.endReason });
       return;
@@ -191,6 +210,6 @@ export class ConnectionSession {
     const din = this.din;
     if (din && !din.ended) await din.abort(reason);
     else if (!din) this.deps.report.set(HLC.session.stopReason, reason);
-    this.deps.onEnd?.({ sessionId: this.sessionId, reason });
+    this.deps.onEnd?.({ sessionId: this.sessionId, reason, protocol: this.protocol, paused: this.paused });
   }
 }

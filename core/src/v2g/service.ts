@@ -9,6 +9,7 @@ import { resolveV2gConfig, type V2gConfig } from './config.js';
 import { ConnectionSession, IMPLEMENTED_PROTOCOLS } from './connection-session.js';
 import type { DinSeccHooks } from './din/secc.js';
 import { BusEvseData, HlcReporter, type EvseDataSource } from './evse-data.js';
+import { BusIso2EvseData, type Iso2EvseDataSource } from './iso2/evse-data.js';
 import { linkLocalAddress, SdpServer } from './sdp/server.js';
 import { HLC, type HlcSessionState } from './topics.js';
 import type { V2gtpConnection } from './transport/connection.js';
@@ -47,6 +48,7 @@ export class V2gService {
   private readonly log: Logger;
   private readonly reporter: HlcReporter;
   private readonly evse: EvseDataSource;
+  private readonly iso2Evse: Iso2EvseDataSource;
   private tcp: V2gtpServer | undefined;
   private tls: V2gtpServer | undefined;
   private sdp: SdpServer | undefined;
@@ -61,6 +63,7 @@ export class V2gService {
     this.log = options.log;
     this.reporter = new HlcReporter(options.bus, options.log);
     this.evse = options.evse ?? new BusEvseData(options.bus, { autoAuthorize: this.config.autoAuthorize });
+    this.iso2Evse = new BusIso2EvseData(options.bus);
   }
 
   /** Observe the service (the sim follower, the demo console, tests). */
@@ -168,6 +171,8 @@ export class V2gService {
       log: this.log,
       hooks,
       din: { evseId: this.config.evseId, powerDeliveryTimeoutMs: this.config.powerDeliveryTimeoutMs, cableCheckNeedsStateC: this.config.cableCheckNeedsStateC },
+      iso2: this.config.iso2 ?? {},
+      iso2Evse: this.iso2Evse,
       ...(this.options.port ? { port: this.options.port } : {}),
       ...(this.previousSessionId ? { previousSessionId: this.previousSessionId } : {}),
       onExchange: (exchange) => this.emit('exchange', exchange),
@@ -175,7 +180,8 @@ export class V2gService {
         traceV2g(this.options.bus, () => ({ session: traffic.session, direction: traffic.direction, protocol: traffic.protocol, payloadType: traffic.payloadType, bytes: traffic.payload })),
       onEnd: (info) => {
         if (this.current === session) this.current = undefined;
-        if (info.sessionId) this.previousSessionId = info.sessionId;
+        // DIN 70121 may rejoin any previous session of this plug-in; ISO 15118-2 only a paused one.
+        if (info.sessionId) this.previousSessionId = info.protocol === 'iso15118-2' && !info.paused ? undefined : info.sessionId;
         this.log.info(info, 'V2G session ended');
         this.emit('sessionEnd', info);
       },

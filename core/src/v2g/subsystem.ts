@@ -4,10 +4,13 @@
  * registered the board and the IEC 61851 controller.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { SessionRecorder } from '../trace/session-recorder.js';
+import { logDirOfConfig } from '../trace/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { SimulatedEv, type SimulatedBoard } from '../hal/index.js';
 import { SimulatedDcPowerSupply } from '../sim/dc-power-supply.js';
+import { SimulatedAcEvse } from './iso2/sim-ac-evse.js';
 import { runDcDemo } from '../sim/demo.js';
 import { SimLinkHost } from '../sim/link.js';
 import { controlPilotFromIec61851, SlacEvse } from '../slac/index.js';
@@ -80,14 +83,33 @@ export function registerV2g(kernel: Kernel, options: RegisterV2gOptions): void {
   if (withSupply) {
     const supply = new SimulatedDcPowerSupply({ bus: kernel.bus.view({ kind: 'kernel', name: 'sim-dc-supply' }), log: kernel.logs.for('sim-dc-supply'), authorize: true });
     kernel.lifecycle.add({ name: 'sim-dc-supply', start: () => supply.start(), stop: () => supply.stop() });
+    // ISO 15118-2 AC: the simulated AC side (EVSEMaxCurrent, nominal voltage, a meter) on the same topics.
+    const acEvse = new SimulatedAcEvse({ bus: kernel.bus.view({ kind: 'kernel', name: 'sim-ac-evse' }), log: kernel.logs.for('sim-ac-evse') });
+    kernel.lifecycle.add({ name: 'sim-ac-evse', start: () => acEvse.start(), stop: () => acEvse.stop() });
   }
 
   const board = options.board;
   if (!board) return;
   const service = () => kernel.container.resolve<V2gService>(V2G_TOKEN);
   if (options.demo) {
-    const demo = runDcDemo({ board, bus: kernel.bus, log: kernel.logs.for('sim-ev'), console: options.console ?? process.stderr, ...(config.sdpPort !== undefined ? { sdpPort: config.sdpPort } : {}) });
-    kernel.lifecycle.add({ name: 'sim-ev-demo', dependsOn: withSupply ? ['v2g', 'sim-dc-supply'] : ['v2g'], start: () => demo.start(), stop: () => demo.stop() });
+    // The demo writes each session's report (plot + summary) beside the logs, from the V2G trace.
+    const recorder = new SessionRecorder(kernel.bus.view({ kind: 'kernel', name: 'sim-ev-demo' }));
+    const onSessionEnd = async (summary: { stop_reason: string }) => {
+      const dir = logDirOfConfig(kernel.config.current);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `report-${new Date().toISOString().replace(/[:.]/g, '-')}.html`);
+      return (await recorder.writeReport(file, undefined, summary.stop_reason)) ? `session report: ${file}` : undefined;
+    };
+    const demo = runDcDemo({ board, bus: kernel.bus, log: kernel.logs.for('sim-ev'), console: options.console ?? process.stderr, onSessionEnd, ...(config.sdpPort !== undefined ? { sdpPort: config.sdpPort } : {}) });
+    kernel.lifecycle.add({
+      name: 'sim-ev-demo',
+      dependsOn: withSupply ? ['v2g', 'sim-dc-supply'] : ['v2g'],
+      start: () => demo.start(),
+      stop: () => {
+        demo.stop();
+        recorder.close();
+      },
+    });
     return;
   }
   // The simulated PLC link and control pilot for an EV simulator in another process.

@@ -8,16 +8,16 @@ import { UsageError, type CliCommand } from '../command.js';
 /** Where `secc start --sim` puts the link with the default pluginHost.runDir (relative to the working directory, as the daemon resolves it). */
 const DEFAULT_SIM_LINK = 'var/run/sim-link.sock';
 
-const HELP = `usage: secc sim ev --protocol din|iso2 [--mode dc|ac] [--host ADDR] [--iface IFACE] [--no-slac] [--link PATH | --no-link] [--tls] [--ca FILE] [--pnc] [--soc N] [--target-soc N] [--capacity-wh N] [--speed N] [--sdp-port N] [--verbose]
+const HELP = `usage: secc sim ev --protocol din|iso2 [--mode dc|ac] [--host ADDR] [--iface IFACE] [--no-slac] [--link PATH | --no-link] [--tls] [--ca FILE] [--pnc] [--soc N] [--target-soc N] [--capacity-wh N] [--speed N] [--sdp-port N] [--pause-at-soc N [--pause-ms N]] [--renegotiate-at-soc N] [--verbose]
 
 ev   runs a simulated EV as a separate process against a running 'secc start': SLAC (with --iface),
-     SDP, V2GTP over TCP or TLS, DIN 70121 DC with a battery model, then prints a one-line JSON
+     SDP, V2GTP over TCP or TLS, DIN 70121 DC or ISO 15118-2 AC/DC with a battery model, then prints a one-line JSON
      summary last: {"ok", "protocol", "mode", "security", "messages", "energy_wh", "initial_soc",
      "final_soc", "stop_reason", "session_id", "sequence"}.
      Exit code 0 when the session ended as planned (SessionStop after the target SoC), 1 otherwise.
 
-  --protocol din|iso2   the V2G protocol (iso2 is not implemented yet)
-  --mode dc|ac          energy transfer (default dc; ac is not implemented yet)
+  --protocol din|iso2   the V2G protocol (DIN 70121 or ISO 15118-2)
+  --mode dc|ac          energy transfer (default dc; ac needs --protocol iso2)
   --host ADDR           send SDP to this unicast address (default ::1 without --iface)
   --iface IFACE         the EV's network interface: SLAC over a raw socket, SDP to ff02::1 on it
   --no-slac             skip SLAC on --iface
@@ -32,6 +32,9 @@ ev   runs a simulated EV as a separate process against a running 'secc start': S
   --capacity-wh N       battery capacity (default 40000)
   --speed N             simulated seconds per real second for the battery (default 60)
   --sdp-port N          SDP port of the SECC (default 15118)
+  --pause-at-soc N      ISO 15118-2: pause the session at this SoC (SessionStop Pause), then wake up and resume it
+  --pause-ms N          how long the EV sleeps while paused (default 1000)
+  --renegotiate-at-soc N  ISO 15118-2: renegotiate once on the EV's initiative at this SoC
   --verbose             log to stderr; progress lines go to stderr always`;
 
 interface Parsed {
@@ -51,6 +54,9 @@ interface Parsed {
   verbose: boolean;
   link?: string;
   noLink: boolean;
+  pauseAtSoc?: number;
+  pauseMs?: number;
+  renegotiateAtSoc?: number;
 }
 
 function parse(args: string[]): Parsed {
@@ -85,6 +91,9 @@ function parse(args: string[]): Parsed {
       case '--verbose': out.verbose = true; break;
       case '--link': out.link = value(i++, arg); break;
       case '--no-link': out.noLink = true; break;
+      case '--pause-at-soc': out.pauseAtSoc = number(i++, arg, 0, 100); break;
+      case '--pause-ms': out.pauseMs = number(i++, arg, 0, 3_600_000); break;
+      case '--renegotiate-at-soc': out.renegotiateAtSoc = number(i++, arg, 0, 100); break;
       default: throw new UsageError(`unknown option '${arg}'`);
     }
   }
@@ -92,6 +101,8 @@ function parse(args: string[]): Parsed {
   if (out.protocol !== 'din' && out.protocol !== 'iso2') throw new UsageError(`--protocol must be din or iso2, got '${out.protocol}'`);
   if (out.mode !== 'dc' && out.mode !== 'ac') throw new UsageError(`--mode must be dc or ac, got '${out.mode}'`);
   if (out.pnc && out.protocol === 'din') throw new UsageError('--pnc needs --protocol iso2 (DIN 70121 has no Plug & Charge)');
+  if (out.mode === 'ac' && out.protocol === 'din') throw new UsageError('--mode ac needs --protocol iso2 (DIN 70121 is DC only)');
+  if ((out.pauseAtSoc !== undefined || out.renegotiateAtSoc !== undefined) && out.protocol !== 'iso2') throw new UsageError('--pause-at-soc and --renegotiate-at-soc need --protocol iso2');
   return out;
 }
 
@@ -107,8 +118,7 @@ export const simCommand: CliCommand = {
       io.stdout.write(JSON.stringify({ ok: false, protocol: o.protocol, mode: o.mode, messages: 0, energy_wh: 0, final_soc: o.soc, stop_reason: reason }) + '\n');
       return 1;
     };
-    if (o.protocol !== 'din') return fail(`protocol ${o.protocol} is not implemented in the simulator yet`);
-    if (o.mode !== 'dc') return fail(`mode ${o.mode} is not implemented in the simulator yet`);
+    if (o.pnc) return fail('Plug & Charge is not implemented in the simulator yet');
     const log = pino({ level: o.verbose ? 'debug' : 'silent', base: { component: 'sim-ev' } }, pino.destination(2)) as unknown as Logger;
     let ca: Buffer | undefined;
     if (o.ca) {
@@ -139,14 +149,18 @@ export const simCommand: CliCommand = {
     let lastLineAt = 0;
     const progress = (p: EvProgress) => {
       // The CurrentDemand loop runs at ~10 Hz: one progress line a second is enough.
-      if (p.step === 'CurrentDemand' && Date.now() - lastLineAt < 1000) return;
+      if ((p.step === 'CurrentDemand' || p.step === 'ChargingStatus') && Date.now() - lastLineAt < 1000) return;
       lastLineAt = Date.now();
       const line = `${p.step} SoC ${p.soc.toFixed(1)} %${p.voltage !== undefined ? ` ${p.voltage.toFixed(1)} V` : ''}${p.current !== undefined ? ` ${p.current.toFixed(1)} A` : ''}`;
       io.stderr.write(`[sim ev] ${line}\n`);
     };
     try {
       const summary = await runEvSimulation({
-        protocol: 'din',
+        protocol: o.protocol as 'din' | 'iso2',
+        mode: o.mode as 'dc' | 'ac',
+        ...(o.pauseAtSoc !== undefined ? { pauseAtSoc: o.pauseAtSoc } : {}),
+        ...(o.pauseMs !== undefined ? { pauseMs: o.pauseMs } : {}),
+        ...(o.renegotiateAtSoc !== undefined ? { renegotiateAtSoc: o.renegotiateAtSoc } : {}),
         ...(o.host ? { host: o.host } : o.iface ? {} : { host: '::1' }),
         ...(o.iface ? { iface: o.iface } : {}),
         ...(o.sdpPort ? { sdpPort: o.sdpPort } : {}),
