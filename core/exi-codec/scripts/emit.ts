@@ -105,6 +105,13 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
         return { k: 'unsupported', what: `${t.builtin} values` };
     }
   };
+  /**
+   * The encoder's literal -> index lookup: a switch for short enumerations (string compares of
+   * mostly internalized strings beat a Map lookup), the Map beyond SWITCH_MAX literals.
+   */
+  const SWITCH_MAX = 16;
+  const enumIndexOf = (table: number, v: string): string =>
+    enumTables[table]!.length <= SWITCH_MAX ? `EX${table}(w, ${v})` : `expectEnum(w, ${v}, EM${table})`;
   const len = (n: number): string => (n === Infinity ? MAXLEN_UNBOUNDED : String(n));
   const big = (v: bigint | undefined): string => (v === undefined ? 'undefined' : `${v}n`);
 
@@ -126,11 +133,11 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     const r = repr(t);
     switch (r.k) {
       case 'bool': return `w.bits(expectBool(w, ${v}) ? 1 : 0, 1);`;
-      case 'enum': return `w.bits(expectEnum(w, ${v}, EM${r.table}), ${r.n});`;
+      case 'enum': return `w.bits(${enumIndexOf(r.table, v)}, ${r.n});`;
       case 'nbit': return `w.bits(expectInt(w, ${v}, ${r.min}, ${r.max})${r.min === 0 ? '' : ` - ${r.min}`}, ${r.n});`;
       case 'uint': return `w.uint(expectInt(w, ${v}, 0, ${r.max}));`;
       case 'int': return `w.int(expectInt(w, ${v}, ${r.min}, ${r.max}));`;
-      case 'big': return r.signed ? `w.intBig(expectBig(w, ${v}, ${big(r.min)}, ${big(r.max)}));` : `w.uintBig(expectBig(w, ${v}, ${big(r.min)}, ${big(r.max)}));`;
+      case 'big': return `writeBig(w, ${v}, ${r.signed}, ${big(r.min)}, ${big(r.max)});`;
       case 'binary': return `writeHex(w, ${v}, ${len(r.maxLength)});`;
       case 'string': return `st.write(w, ${qid(q)}, expectString(w, ${v}), ${len(r.maxLength)});`;
       case 'unsupported': return `w.fail('unsupported', ${JSON.stringify(`${r.what} are not supported`)});`;
@@ -156,11 +163,14 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
    * is read with the next event code, the CH bit written with the event code that selects the
    * element); fixed-width values are read with their CH bit in one go.
    */
-  const decodeOpen = (d: ElementDecl & { type: SimpleInfo }): string => {
+  const decodeOpen = (d: ElementDecl & { type: SimpleInfo }, codeBits = 0): string => {
     const rp = repr(d.type);
-    if (rp.k === 'bool') return `r.framedOpen(1, 0, 1) === 1`;
-    if (rp.k === 'enum') return `EN${rp.table}[r.framedOpen(${rp.n}, 0, ${rp.count - 1}, true)]`;
-    if (rp.k === 'nbit') return `r.framedOpen(${rp.n}, ${rp.min}, ${rp.max})`;
+    // With codeBits, the event code after the value is read along (see fusedCodeBits).
+    const framed = (n: number, min: number, max: number, isEnum = ''): string =>
+      codeBits ? `r.framedCode(${n}, ${min}, ${max}, ${codeBits}${isEnum})` : `r.framedOpen(${n}, ${min}, ${max}${isEnum})`;
+    if (rp.k === 'bool') return `${framed(1, 0, 1)} === 1`;
+    if (rp.k === 'enum') return `EN${rp.table}[${framed(rp.n, 0, rp.count - 1, ', true')}]`;
+    if (rp.k === 'nbit') return `${framed(rp.n, rp.min, rp.max)}`;
     if (rp.k === 'int') return `r.framedIntOpen(${rp.min}, ${rp.max})`;
     if (rp.k === 'uint') return `r.framedUintOpen(${rp.max})`;
     return `(r.ev0(), ${decodeValue(d.type, d.qname)})`;
@@ -172,6 +182,17 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     if (rp.k === 'int') return `w.int(expectInt(w, ${v}, ${rp.min}, ${rp.max}));`;
     if (rp.k === 'uint') return `w.uint(expectInt(w, ${v}, 0, ${rp.max}));`;
     return encodeValue(d.type, d.qname, v);
+  };
+  /**
+   * A fixed-width value (boolean, enumeration, n-bit integer) as an expression and its width:
+   * the encoder writes it together with the event code that follows it (one write, not two).
+   */
+  const fixedValue = (d: ElementDecl & { type: SimpleInfo }, v: string): { expr: string; width: number } | undefined => {
+    const rp = repr(d.type);
+    if (rp.k === 'bool') return { expr: `expectBool(w, ${v}) ? 1 : 0`, width: 1 };
+    if (rp.k === 'enum') return { expr: enumIndexOf(rp.table, v), width: rp.n };
+    if (rp.k === 'nbit') return { expr: `expectInt(w, ${v}, ${rp.min}, ${rp.max})${rp.min === 0 ? '' : ` - ${rp.min}`}`, width: rp.n };
+    return undefined;
   };
   const isSimpleDecl = (d: ElementDecl): d is ElementDecl & { type: SimpleInfo } => d.type.kind === 'simple';
   const decodeChild = (d: ElementDecl): string =>
@@ -228,6 +249,19 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
       .join('\n');
   };
 
+  /**
+   * A state whose fixed-width simple value (boolean, enumeration, n-bit integer) is read in one
+   * go with the event code after it (its EE bit included): that code's width, else 0.
+   */
+  const fusedCodeBits = (st: State): number => {
+    const l = st.leaf;
+    if (!l || l.kind !== 'element' || l.decls.length !== 1 || !simpleLeaf(l) || st.variants.length !== 1) return 0;
+    const rp = repr((l.decls[0] as ElementDecl & { type: SimpleInfo }).type);
+    const n = rp.k === 'bool' ? 1 : rp.k === 'enum' || rp.k === 'nbit' ? rp.n : -1;
+    const k = st.variants[0]!.bits + 1;
+    // One read of at most 24 bits (CH, value, EE and code) is what BitReader.bits does fastest.
+    return n >= 0 && n + 1 + k <= 24 ? k : 0;
+  };
   const decoderFor = (t: ComplexType): string => {
     const g = grammars.get(t)!;
     const counters = g.leaves.filter((l) => l.counter).map((l) => `n${l.id} = 0`);
@@ -248,7 +282,8 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
         case 'element': {
           const one = (d: ElementDecl): string => {
             const k = d.qname.local;
-            const val = simpleLeaf(l) ? decodeOpen(d as ElementDecl & { type: SimpleInfo }) : decodeChild(d);
+            const fk = fusedCodeBits(st);
+            const val = simpleLeaf(l) ? decodeOpen(d as ElementDecl & { type: SimpleInfo }, fk) : decodeChild(d);
             return `at = ${JSON.stringify(k)}; ${l.array ? `(o${prop(k)} ??= []).push(${val});` : `o${prop(k)} = ${val};`}`;
           };
           const count = l.counter ? ` n${l.id}++;` : '';
@@ -270,10 +305,11 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
         return [code, `r.fail('unsupported', ${JSON.stringify(p.event === 'SE*' ? 'wildcard element content (SE(*)) is not supported' : 'mixed character content is not supported')}, r.pos - ${v.bits});`] as const;
       });
       if (n <= 3) {
-        const read = bits === 1 ? 'r.bit()' : `r.bits(${bits})`;
+        // A fused state's code was read with its value (r.code, -1 when the stream ended first).
+        const read = fusedCodeBits(st) ? 'r.code' : bits === 1 ? 'r.bit()' : `r.bits(${bits})`;
         return `${i2}c = ${read}; ${arms.map(([code, body]) => `if (c === ${code}) { ${body} }`).join(' else ')} else ${bad};`;
       }
-      return `${i2}switch (c = r.bits(${bits})) {\n${arms.map(([code, body]) => `${i2}  case ${code}: ${body}${body.startsWith('s =') ? ' break;' : ''}`).join('\n')}\n${i2}  default: ${bad};\n${i2}}`;
+      return `${i2}switch (c = ${fusedCodeBits(st) ? 'r.code' : `r.bits(${bits})`}) {\n${arms.map(([code, body]) => `${i2}  case ${code}: ${body}${body.startsWith('s =') ? ' break;' : ''}`).join('\n')}\n${i2}  default: ${bad};\n${i2}}`;
     };
     const body = blocks(g, content, dispatch, ind);
     return [
@@ -288,6 +324,14 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
   };
 
   // ---- encoder ----
+  /** Width of the fixed-width value a state writes (fused with the next event code), else 0. */
+  const fusedWidth = (st: State): number => {
+    const l = st.leaf;
+    if (!l || l.kind !== 'element' || l.decls.length !== 1 || !simpleLeaf(l)) return 0;
+    const width = fixedValue(l.decls[0] as ElementDecl & { type: SimpleInfo }, '')?.width ?? 0;
+    // The widest write of value and code (EE, code, CH) stays a plain 32-bit-safe shift.
+    return width + Math.max(...st.variants.map((v) => v.bits + 2)) <= 24 ? width : 0;
+  };
   const encoderFor = (t: ComplexType): string => {
     const g = grammars.get(t)!;
     const keys = [...g.keys.values()];
@@ -299,7 +343,10 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     const useCount = (k: string): string => (g.keys.get(k)!.array ? `if (${iVar(k)} === 0) u++; ` : 'u++; ');
     const keyOfProd = (p: Production): string | undefined =>
       p.event === 'SE' ? p.decl.qname.local : p.event === 'AT' ? p.leaf.attr.qname.local : p.event === 'CH' ? 'CONTENT' : undefined;
-    const leftover = [`countKeys(o) !== u`, ...arrays.map((a) => `${iVar(a.name)} !== ${aVar(a.name)}.length`)].join(' || ');
+    // Unknown keys: the keys counted here (inline, so that for-in sees one object shape per
+    // type, not every shape through a shared helper) can only exceed u by unknown keys or keys
+    // set to undefined; countKeys, which skips the latter, settles it only then.
+    const leftover = [`kn !== u && countKeys(o) !== u`, ...arrays.map((a) => `${iVar(a.name)} !== ${aVar(a.name)}.length`)].join(' || ');
     const loop = hasBackEdge(g);
     const ind = loop ? '      ' : '    ';
     const content = (st: State): string => {
@@ -315,9 +362,12 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
         case 'any':
           return `w.fail('unsupported', 'wildcard element content is not supported');`;
         case 'element': {
+          const fx = fusedWidth(st);
           const one = (d: ElementDecl): string => {
             const k = d.qname.local;
-            const body = simpleLeaf(l) ? encodeBare(d as ElementDecl & { type: SimpleInfo }, take(k)) : encodeChild(d, take(k));
+            const body = fx
+              ? `x = ${fixedValue(d as ElementDecl & { type: SimpleInfo }, take(k))!.expr};`
+              : simpleLeaf(l) ? encodeBare(d as ElementDecl & { type: SimpleInfo }, take(k)) : encodeChild(d, take(k));
             return `at = ${JSON.stringify(k)}; ${useCount(k)}${body}`;
           };
           const count = l.counter ? ` n${l.id}++;` : '';
@@ -329,6 +379,11 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     const dispatch = (v: Variant, i2: string, st: State): string => {
       const arms: string[] = [];
       let ee: string | undefined;
+      // A fixed-width value of this state (in x) goes out with the event code after it; on the
+      // failure paths it is written first, so that errors report the same bit offset.
+      const fx = fusedWidth(st);
+      const write = (code: number, n: number): string => (fx ? `w.bits(x << ${n}${code ? ` | ${code}` : ''}, ${fx + n});` : `w.bits(${code}, ${n});`);
+      const flushValue = fx ? `w.bits(x, ${fx}); ` : '';
       // The EE bit (0) of a simple-typed element just written leads this event code, and the CH
       // bit (0) of a simple-typed element selected here follows it.
       const lead = simpleLeaf(st.leaf) ? 1 : 0;
@@ -336,13 +391,15 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
         const k = keyOfProd(p);
         const tg = targetOf(p);
         const ch = p.event === 'SE' && simpleLeaf(p.leaf) ? 1 : 0;
-        if (k && tg) arms.push(`if (${pending(k)}) { w.bits(${code << ch}, ${v.bits + lead + ch}); s = ${tg.state};${p.event === 'SE' && p.leaf.decls.length > 1 ? ` a = ${tg.member};` : ''} }`);
-        else if (p.event === 'EE') ee = `{ if (${leftover}) leftoverKeys(w, o, K_${fn(t)}); w.bits(${code}, ${v.bits + lead}); return; }`;
+        if (k && tg) arms.push(`if (${pending(k)}) { ${write(code << ch, v.bits + lead + ch)} s = ${tg.state};${p.event === 'SE' && p.leaf.decls.length > 1 ? ` a = ${tg.member};` : ''} }`);
+        // (After wildcard content, which always fails, TypeScript would type a loop's result never.)
+        else if (p.event === 'EE') ee = `{ ${st.leaf?.kind === 'any' ? 'kn = countKeys(o);' : 'kn = 0; for (const _k in o) kn++;'} if (${leftover}) ${fx ? `{ ${flushValue}leftoverKeys(w, o, K_${fn(t)}); }` : `leftoverKeys(w, o, K_${fn(t)});`} ${write(code, v.bits + lead)} return; }`;
       });
       if (ee) arms.push(ee);
       else {
         const expected = [...new Set(v.prods.map(keyOfProd).filter((k): k is string => !!k))];
-        arms.push(`w.fail('missing-element', ${JSON.stringify(`missing ${expected.join(' or ')}`)});`);
+        const fail = `w.fail('missing-element', ${JSON.stringify(`missing ${expected.join(' or ')}`)});`;
+        arms.push(fx ? `{ ${flushValue}${fail} }` : fail);
       }
       return `${i2}${arms.join(`\n${i2}else `)}`;
     };
@@ -353,7 +410,7 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
       `const K_${fn(t)}: readonly string[] = ${JSON.stringify(keys.map((k) => k.name))};`,
       `function e_${fn(t)}(w: BitWriter, st: StringTable, value: unknown): void {`,
       `  const o: any = expectObject(w, value);`,
-      `  let s = 0, u = 0, a = 0, at = '';${counters.length ? `\n  let ${counters.join(', ')};` : ''}`,
+      `  let s = 0, u = 0, a = 0, at = '', kn = 0;${g.states.some((st) => fusedWidth(st)) ? ' let x = 0;' : ''}${counters.length ? `\n  let ${counters.join(', ')};` : ''}`,
       ...arrayDecls,
       `  try {`,
       loop ? `    for (;;) {\n${body}\n    }` : body,
@@ -463,12 +520,18 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
 
   const decoders = order.map(decoderFor);
   const encoders = order.map(encoderFor);
-  const enumConsts = enumTables.map((v, i) => `const EN${i} = ${JSON.stringify(v)};\nconst EM${i}: ReadonlyMap<string, number> = new Map(EN${i}.map((s, i) => [s, i]));`);
+  const enumConsts = enumTables.map((v, i) => {
+    const consts = `const EN${i} = ${JSON.stringify(v)};\nconst EM${i}: ReadonlyMap<string, number> = new Map(EN${i}.map((s, i) => [s, i]));`;
+    if (v.length > SWITCH_MAX) return consts;
+    // Same index as the Map (the last one, should a literal repeat); misses fail via expectEnum.
+    const cases = [...new Map(v.map((s, k) => [s, k]))].map(([s, k]) => `    case ${JSON.stringify(s)}: return ${k};`);
+    return `${consts}\nfunction EX${i}(w: BitWriter, v: unknown): number {\n  switch (v) {\n${cases.join('\n')}\n  }\n  return expectEnum(w, v, EM${i});\n}`;
+  });
 
   const codec = [
     header,
     `/* eslint-disable */`,
-    `import { BitReader, BitWriter, StringTable, nest, expectObject, expectArray, expectInt, expectBig, expectBool, expectString, expectEnum, writeHex, countKeys, leftoverKeys } from '../../runtime/index.js';`,
+    `import { BitReader, BitWriter, StringTable, nest, expectObject, expectArray, expectInt, writeBig, expectBool, expectString, expectEnum, writeHex, countKeys, leftoverKeys } from '../../runtime/index.js';`,
     ``,
     `export const SCHEMA = ${JSON.stringify(schemaName)};`,
     `export const GLOBAL_ELEMENTS: readonly string[] = ${JSON.stringify(globals.map((d) => d.qname.local))};`,

@@ -10,6 +10,8 @@ let lastHex = '';
 /** Reads a bit-packed EXI stream, most significant bit first. Every read checks the end. */
 export class BitReader {
   pos: number;
+  /** The event code framedCode() read after a value; -1 when the stream ended before it. */
+  code = 0;
   readonly end: number;
   private readonly byteLength: number;
   constructor(
@@ -33,18 +35,19 @@ export class BitReader {
     throw new ExiError('truncated', this.pos, `stream ends: ${n} more bit(s) needed, ${this.end - this.pos} left`);
   }
 
-  /** Reads an n-bit unsigned integer, 0 <= n <= 32. Small and branch-light so V8 inlines it. */
+  /**
+   * Reads an n-bit unsigned integer, 0 <= n <= 32. Small and branch-light so V8 inlines it:
+   * while four whole bytes are left from the current one, any n <= 24 fits one 32-bit window
+   * (and the end check is implied); the last bytes of the stream and wider reads go the slow way.
+   */
   bits(n: number): number {
     const pos = this.pos;
-    const end = pos + n;
-    const sh = 24 - (pos & 7) - n;
-    if (sh >= 0 && end <= this.end) {
+    const i = pos >>> 3;
+    const sh = 32 - (pos & 7) - n;
+    if (sh > 0 && i + 3 < this.byteLength) {
       const buf = this.buf;
-      const i = pos >>> 3;
-      const len = this.byteLength;
-      // Bytes past the end read as 0: their bits are never part of the value (end <= this.end).
-      const w = (buf[i]! << 16) | ((i + 1 < len ? buf[i + 1]! : 0) << 8) | (i + 2 < len ? buf[i + 2]! : 0);
-      this.pos = end;
+      const w = (buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!;
+      this.pos = pos + n;
       return (w >>> sh) & ((1 << n) - 1);
     }
     return this.bitsSlow(n);
@@ -93,14 +96,66 @@ export class BitReader {
     return v;
   }
 
+  /**
+   * framedOpen() and the k-bit event code after the value (its EE bit first) in one read; the
+   * code goes to `code`. When the stream cannot hold both, reads the value alone and sets code
+   * to -1, so that the failing code read happens where it did (badEventAfterValue).
+   */
+  framedCode(n: number, min: number, max: number, k: number, isEnum = false): number {
+    const t = n + 1 + k;
+    if (this.end - this.pos < t) {
+      const v = this.framedOpen(n, min, max, isEnum);
+      this.code = -1;
+      return v;
+    }
+    const x = this.bits(t);
+    const y = x >>> k;
+    const v = (y & ((1 << n) - 1)) + min;
+    if (y >>> n !== 0 || v > max) {
+      this.pos -= k;
+      this.badFramed(n, y, v, max, isEnum);
+    }
+    this.code = x & ((1 << k) - 1);
+    return v;
+  }
+
   private badFramed(n: number, x: number, v: number, max: number, isEnum: boolean): never {
     const start = this.pos - n - 1;
     if (x >>> n !== 0) this.fail('unsupported', 'second-level event (xsi:type, xsi:nil or undeclared content) is not supported', start);
     return this.fail('out-of-range', isEnum ? `enumeration index ${v} of ${max + 1} literals` : `value ${v} above maximum ${max}`, start + 1);
   }
 
-  /** CH (0) and an EXI Integer within [min, max]; the common case (|v| <= 128) in one read. */
+  /**
+   * CH (0) and an EXI Integer within [min, max]. Magnitudes of up to two 7-bit groups (below
+   * 16384: nearly every physical value) take one 18-bit read; longer ones go the general way.
+   */
   framedIntOpen(min: number, max: number): number {
+    const start = this.pos;
+    if (this.end - start < 18) return this.framedIntShort(min, max);
+    const x = this.bits(18);
+    if (x >= 0x20000) {
+      this.pos -= 8;
+      this.badFramed(9, x >>> 8, 0, 0, false);
+    }
+    const b1 = (x >>> 8) & 0xff;
+    let m = b1;
+    if (b1 < 0x80) this.pos -= 8;
+    else if ((x & 0x80) === 0) m = (b1 & 0x7f) | ((x & 0x7f) << 7);
+    else {
+      this.pos = start + 1;
+      return this.int(min, max);
+    }
+    const v = x & 0x10000 ? -m - 1 : m;
+    if (v < min || v > max) this.outside(v, min, max, start + 1);
+    return v;
+  }
+
+  private outside(v: number, min: number, max: number, at: number): never {
+    return this.fail('out-of-range', `value ${v} outside [${min}, ${max}]`, at);
+  }
+
+  /** framedIntOpen near the end of the stream, where an 18-bit read could overrun. */
+  private framedIntShort(min: number, max: number): number {
     const x = this.bits(10);
     if (x >= 0x200) this.badFramed(9, x, 0, 0, false);
     const b = x & 0xff;
@@ -110,12 +165,32 @@ export class BitReader {
       this.pos -= 9;
       return this.int(min, max);
     }
-    if (v < min || v > max) this.fail('out-of-range', `value ${v} outside [${min}, ${max}]`, this.pos - 9);
+    if (v < min || v > max) this.outside(v, min, max, this.pos - 9);
     return v;
   }
 
-  /** CH (0) and an EXI Unsigned Integer up to max. */
+  /** CH (0) and an EXI Unsigned Integer up to max; up to two bytes (< 16384) in one read. */
   framedUintOpen(max: number): number {
+    const start = this.pos;
+    if (this.end - start < 17) return this.framedUintShort(max);
+    const x = this.bits(17);
+    if (x >= 0x10000) {
+      this.pos -= 8;
+      this.badFramed(8, x >>> 8, 0, 0, false);
+    }
+    const b1 = x >>> 8;
+    let v = b1;
+    if (b1 < 0x80) this.pos -= 8;
+    else if ((x & 0x80) === 0) v = (b1 & 0x7f) | ((x & 0x7f) << 7);
+    else {
+      this.pos = start + 1;
+      return this.uint(max);
+    }
+    if (v > max) this.fail('out-of-range', `value ${v} above maximum ${max}`, start + 1);
+    return v;
+  }
+
+  private framedUintShort(max: number): number {
     const x = this.bits(9);
     if (x >= 0x100) this.badFramed(8, x, 0, 0, false);
     if (x >= 0x80) {
@@ -128,6 +203,7 @@ export class BitReader {
 
   /** Fails on code c read together with the preceding element's EE bit (the top bit). */
   badEventAfterValue(c: number, n: number, bits: number): never {
+    if (c < 0) this.bits(bits + 1); // framedCode() found the stream too short for the code: fails here
     if (c >>> bits !== 0) this.fail('unsupported', 'second-level event after a simple value (undeclared content) is not supported', this.pos - bits - 1);
     return this.badEvent(c, n, bits);
   }
@@ -193,8 +269,31 @@ export class BitReader {
     return v;
   }
 
-  /** Integer or unsigned integer of a 64-bit (or unbounded) type: a number when safe, else a decimal string. */
+  /**
+   * Integer or unsigned integer of a 64-bit (or unbounded) type: a number when safe, else a
+   * decimal string. Magnitudes of up to seven 7-bit groups (below 2^49, e.g. timestamps) are
+   * read as numbers; longer ones start over with BigInt.
+   */
   bigJson(signed: boolean, min: bigint | undefined, max: bigint | undefined): number | string {
+    const start = this.pos;
+    const neg = signed ? this.bits(1) : 0;
+    let m = 0;
+    let mul = 1;
+    for (let g = 0; g < 7; g++) {
+      const b = this.bits(8);
+      m += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        const v = neg ? -m - 1 : m;
+        if ((min !== undefined && v < min) || (max !== undefined && v > max)) this.fail('out-of-range', `value ${v} outside [${min ?? ''}, ${max ?? ''}]`, start);
+        return v;
+      }
+      mul *= 128;
+    }
+    this.pos = start;
+    return this.bigJsonLong(signed, min, max);
+  }
+
+  private bigJsonLong(signed: boolean, min: bigint | undefined, max: bigint | undefined): number | string {
     const start = this.pos;
     const neg = signed ? this.bits(1) : 0;
     const m = this.uintBig();
@@ -241,14 +340,20 @@ export class BitReader {
    */
   private shortHex(len: number): string {
     const bytes = lastBytes;
+    const pos = this.pos;
+    const buf = this.buf;
+    const i = pos >>> 3;
+    const o = pos & 7;
     let same = len === lastLength;
+    // The caller checked that len bytes are left, so byte i + len exists whenever o > 0.
     for (let k = 0; k < len; k++) {
-      const b = this.bits(8);
+      const b = o === 0 ? buf[i + k]! : ((buf[i + k]! << o) | (buf[i + k + 1]! >>> (8 - o))) & 0xff;
       if (bytes[k] !== b) {
         bytes[k] = b;
         same = false;
       }
     }
+    this.pos = pos + len * 8;
     if (same) return lastHex;
     let s = '';
     for (let k = 0; k < len; k++) s += HEX[bytes[k]!];

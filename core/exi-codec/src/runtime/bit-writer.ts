@@ -10,7 +10,7 @@ let scratch = new Uint8Array(1024);
 export class BitWriter {
   private buf: Uint8Array;
   private len = 0; // whole bytes written
-  private cur = 0; // pending bits (at most 31)
+  private cur = 0; // pending bits (at most 31), not yet in buf
   private n = 0; // number of pending bits
 
   /**
@@ -38,43 +38,51 @@ export class BitWriter {
 
   /**
    * Writes the low n bits of v (0 <= n <= 32, 0 <= v < 2^n). Bits collect in `cur` (up to 31)
-   * and go out as whole bytes only when the next value would not fit: most calls are a shift.
+   * and go out as one 32-bit word when the next value would fill it. The hot path is a shift;
+   * the spill, about one call in eight, stays out of line (V8 does not inline a call that
+   * rare), which keeps this small enough to be inlined at every call site.
    */
   bits(v: number, n: number): void {
-    let cn = this.n + n;
-    if (cn > 31) {
-      this.flush();
-      cn = this.n + n;
-      if (cn > 31) {
-        // Wide values: the high part first, then the low 16 bits.
-        this.bits(Math.floor(v / 65536), n - 16);
-        this.bits(v & 0xffff, 16);
-        return;
-      }
-    }
-    this.cur = (this.cur << n) | v;
-    this.n = cn;
-  }
-
-  /** Moves the whole bytes of `cur` to the buffer. */
-  private flush(): void {
-    let cn = this.n;
-    const cur = this.cur;
-    while (cn >= 8) {
-      cn -= 8;
-      if (this.len === this.buf.length) this.grow();
-      this.buf[this.len++] = (cur >>> cn) & 0xff;
-    }
-    this.cur = cur & ((1 << cn) - 1);
-    this.n = cn;
-  }
-
-  /** EXI Unsigned Integer of a non-negative safe integer. */
-  uint(v: number): void {
-    if (v < 128) {
-      this.bits(v, 8);
+    const cn = this.n + n;
+    if (cn < 32) {
+      this.cur = (this.cur << n) | v;
+      this.n = cn;
       return;
     }
+    this.spill(v, n);
+  }
+
+  /** Writes the 32 bits made of `cur` and the high bits of v; keeps the rest of v pending. */
+  private spill(v: number, n: number): void {
+    if (n > 24) {
+      // Wide values: the high part first, then the low 16 bits.
+      this.bits(Math.floor(v / 65536), n - 16);
+      this.bits(v & 0xffff, 16);
+      return;
+    }
+    const k = this.n; // 8 <= k <= 31, since k + n >= 32
+    const rest = k + n - 32; // bits of v left pending, < n
+    const word = (this.cur << (32 - k)) | (v >>> rest);
+    const len = this.len;
+    if (len + 4 > this.buf.length) this.grow();
+    const buf = this.buf;
+    buf[len] = word >>> 24;
+    buf[len + 1] = word >>> 16;
+    buf[len + 2] = word >>> 8;
+    buf[len + 3] = word;
+    this.len = len + 4;
+    this.cur = v & ((1 << rest) - 1);
+    this.n = rest;
+  }
+
+  /** EXI Unsigned Integer of a non-negative safe integer; up to two 7-bit groups in one write. */
+  uint(v: number): void {
+    if (v < 128) this.bits(v, 8);
+    else if (v < 16384) this.bits(0x8000 | ((v & 0x7f) << 8) | (v >>> 7), 16);
+    else this.uintLong(v);
+  }
+
+  private uintLong(v: number): void {
     while (v >= 128) {
       this.bits((v % 128) | 128, 8);
       v = Math.floor(v / 128);
@@ -92,13 +100,14 @@ export class BitWriter {
 
   /** EXI Integer: sign bit, then magnitude (|v| - 1 for negative values). */
   int(v: number): void {
-    const m = v < 0 ? -v - 1 : v;
-    if (m < 128) {
-      this.bits(v < 0 ? 0x100 | m : m, 9);
-      return;
+    const neg = v < 0;
+    const m = neg ? -v - 1 : v;
+    if (m < 128) this.bits(neg ? 0x100 | m : m, 9);
+    else if (m < 16384) this.bits((neg ? 0x18000 : 0x8000) | ((m & 0x7f) << 8) | (m >>> 7), 17);
+    else {
+      this.bits(neg ? 1 : 0, 1);
+      this.uintLong(m);
     }
-    this.bits(v < 0 ? 1 : 0, 1);
-    this.uint(m);
   }
 
   intBig(v: bigint): void {
@@ -113,11 +122,16 @@ export class BitWriter {
 
   /** Pads the last byte with zero bits and returns the stream. */
   finish(): Uint8Array {
-    this.flush();
-    if (this.n > 0) {
-      this.bits(0, 8 - this.n);
-      this.flush();
-    }
-    return this.buf.slice(0, this.len);
+    let k = this.n;
+    let len = this.len;
+    if (len + 4 > this.buf.length) this.grow();
+    const buf = this.buf;
+    const cur = this.cur;
+    for (; k >= 8; k -= 8) buf[len++] = cur >>> (k - 8);
+    if (k > 0) buf[len++] = cur << (8 - k);
+    this.len = len;
+    this.cur = 0;
+    this.n = 0;
+    return buf.slice(0, len);
   }
 }

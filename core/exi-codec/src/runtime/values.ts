@@ -31,6 +31,22 @@ export function expectBig(w: BitWriter, v: unknown, min: bigint | undefined, max
   return b;
 }
 
+/**
+ * Writes an integer of a 64-bit (or unbounded) type: safe-integer numbers take the number
+ * path (same bits, no BigInt), anything else goes through expectBig.
+ */
+export function writeBig(w: BitWriter, v: unknown, signed: boolean, min: bigint | undefined, max: bigint | undefined): void {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) {
+    if ((min !== undefined && v < min) || (max !== undefined && v > max)) w.fail('out-of-range', `value ${v} outside [${min ?? ''}, ${max ?? ''}]`);
+    if (signed) w.int(v);
+    else w.uint(v);
+    return;
+  }
+  const b = expectBig(w, v, min, max);
+  if (signed) w.intBig(b);
+  else w.uintBig(b);
+}
+
 export function expectBool(w: BitWriter, v: unknown): boolean {
   if (typeof v !== 'boolean') w.fail('invalid-value', `expected true or false, got ${describe(v)}`);
   return v as boolean;
@@ -65,7 +81,9 @@ export function writeHex(w: BitWriter, v: unknown, maxLength: number): void {
   if (n > maxLength) w.fail('too-long', `binary of ${n} bytes, maximum ${maxLength}`);
   if (n <= 8 && n > 0 && v === lastHex) {
     w.uint(n);
-    for (let i = 0; i < n; i++) w.bits(lastHexBytes[i]!, 8);
+    let i = 0;
+    for (; i + 1 < n; i += 2) w.bits((lastHexBytes[i]! << 8) | lastHexBytes[i + 1]!, 16);
+    if (i < n) w.bits(lastHexBytes[i]!, 8);
     return;
   }
   w.uint(n);
