@@ -1,3 +1,4 @@
+import { decode } from '@opensecc/exi-codec';
 import { PcapngWriter } from './pcapng.js';
 import { linkLocalFromMac, multicastMac, parseIp, parseMac, tcpFrame, TCP_FLAGS, udpFrame, type Endpoint } from './frames.js';
 import { messageNameOf } from './messages.js';
@@ -44,9 +45,23 @@ function conversationFor(record: V2gTraceRecord, index: number): Conversation {
 
 /** What Wireshark shows as the packet comment: direction, protocol, message name and the decoded JSON. */
 export function commentOf(record: V2gTraceRecord): string {
-  const name = messageNameOf(record.decoded) ?? `payload type 0x${record.payloadType.toString(16)}`;
+  const decoded = record.decoded ?? decodeAtExport(record);
+  const name = messageNameOf(decoded) ?? `payload type 0x${record.payloadType.toString(16)}`;
   const head = `${record.direction === 'rx' ? 'EV -> SECC' : 'SECC -> EV'} ${record.protocol} ${name} session=${record.session}`;
-  return record.decoded === undefined ? head : `${head}\n${JSON.stringify(record.decoded)}`;
+  return decoded === undefined ? head : `${head}\n${JSON.stringify(decoded)}`;
+}
+
+/**
+ * The charging path traces raw bytes only (decoding there would cost time); an export decodes
+ * EXI payloads itself. Undecodable ones are exported without a decoded form.
+ */
+function decodeAtExport(record: V2gTraceRecord): unknown {
+  if (record.payloadType !== 0x8001 || record.hex.length < 16) return undefined;
+  try {
+    return decode(record.protocol, Buffer.from(record.hex.slice(16), 'hex'));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -71,6 +71,8 @@ export class ConnectionSession {
   private paused = false;
   private readonly log: Logger;
   private endReason: string | undefined;
+  /** Traffic before the session ID was known (app handshake, SessionSetupReq). */
+  private readonly untraced: Array<Omit<V2gTraffic, 'session'>> = [];
 
   constructor(private readonly deps: ConnectionSessionDeps) {
     this.log = deps.log.child({ conn: deps.connection.id });
@@ -176,7 +178,7 @@ export class ConnectionSession {
         connection.close({ kind: 'local', why: this.endReason });
         return;
       }
-      this.send(bytes, 'din');
+      this.send(bytes, this.schema);
     }
     this.deps.onExchange?.({ request: requestName, response: outcome.responseName, code: outcome.responseCode });
     const level = (requestName === 'CurrentDemandReq' || requestName === 'ChargingStatusReq') && outcome.responseCode === 'OK' ? 'debug' : 'info';
@@ -195,9 +197,24 @@ export class ConnectionSession {
     this.traffic('tx', PAYLOAD_TYPE.exi, bytes, protocol);
   }
 
-  /** The schema of an incoming payload is the one the handshake state implies. */
-  private traffic(direction: 'rx' | 'tx', payloadType: number, payload: Uint8Array, protocol = this.protocol === undefined ? 'apphand' : 'din'): void {
-    this.deps.onTraffic?.({ direction, session: this.sessionId ?? `conn-${this.deps.connection.id}`, protocol, payloadType, payload });
+  /**
+   * The schema of an incoming payload is the one the handshake state implies. Messages before
+   * SessionSetup assigned the session ID are held back and traced under that ID once it exists,
+   * so that one session's trace is one session (else under the connection, when it never does).
+   */
+  private traffic(direction: 'rx' | 'tx', payloadType: number, payload: Uint8Array, protocol: string = this.protocol === undefined ? 'apphand' : this.schema): void {
+    if (!this.deps.onTraffic) return;
+    const sessionId = this.sessionId;
+    if (sessionId === undefined) {
+      this.untraced.push({ direction, payloadType, payload: Uint8Array.from(payload), protocol });
+      return;
+    }
+    this.flushTraffic(sessionId);
+    this.deps.onTraffic({ direction, session: sessionId, protocol, payloadType, payload });
+  }
+
+  private flushTraffic(session: string): void {
+    for (const held of this.untraced.splice(0)) this.deps.onTraffic?.({ ...held, session });
   }
 
   private closeWith(reason: string, payload: Buffer): void {
@@ -207,6 +224,7 @@ export class ConnectionSession {
   }
 
   private async finish(reason: string): Promise<void> {
+    this.flushTraffic(this.sessionId ?? `conn-${this.deps.connection.id}`);
     const din = this.din;
     if (din && !din.ended) await din.abort(reason);
     else if (!din) this.deps.report.set(HLC.session.stopReason, reason);
