@@ -4,3 +4,4 @@ export * from './manifest.js';
 export * from './plugin.js';
 export * from './schema.js';
 export * from './topics.js';
+export * from './topic-match.js';

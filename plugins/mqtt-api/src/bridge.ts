@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { Bus, BusMessage, Logger, TopicDefinition, Unsubscribe } from '@opensecc/plugin-api';
+import { topicMatches, type Bus, type BusMessage, type Logger, type TopicDefinition, type Unsubscribe } from '@opensecc/plugin-api';
 import { PayloadDecodeError, TopicCodec, excerpt } from './codec.js';
 import type { MqttApiConfig } from './config.js';
 import { EchoFilter } from './echo-filter.js';
@@ -286,7 +286,7 @@ export class MqttBridge {
       this.refuse(topic, payload, 'topic is subscribeable-only: the stack writes it, applications may only read it');
       return;
     }
-    if (this.config.readOnly.some((pattern) => matchesTopic(pattern, topic))) {
+    if (this.config.readOnly.some((pattern) => topicMatches(pattern, topic))) {
       this.refuse(topic, payload, 'topic is controlled by another interface (plugins.mqtt-api.config.readOnly): read-only over MQTT');
       return;
     }
@@ -322,15 +322,4 @@ export class MqttBridge {
 
 function sameValue(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** MQTT wildcard match: `+` one level, a trailing `#` the rest. */
-function matchesTopic(pattern: string, topic: string): boolean {
-  const p = pattern.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '#') return true;
-    if (i >= t.length || (p[i] !== '+' && p[i] !== t[i])) return false;
-  }
-  return p.length === t.length;
 }
