@@ -1,33 +1,18 @@
 /**
  * bench:kernel — cold start of `secc start --sim` to "kernel ready" and the daemon's RSS at that
  * moment, median of several runs. The daemon runs with the shipped defaults (embedded broker and
- * MQTT API on a free port) so the figure is what a device sees.
+ * MQTT API on a free port) and the node flags of the systemd unit, so the figure is what a device sees.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { deployedNodeFlags, freePort, rssMiB, SECC } from './daemon.js';
 import { percentile, report } from './report.js';
 
-const SECC = fileURLToPath(new URL('../../../bin/secc.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-  return kib / 1024;
-}
 
 async function once(): Promise<{ ms: number; rss: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'opensecc-bench-'));
@@ -46,7 +31,7 @@ async function once(): Promise<{ ms: number; rss: number }> {
     }),
   );
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [SECC, 'start', '--sim', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...deployedNodeFlags(), SECC, 'start', '--sim', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   const ms = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`daemon not ready after 30 s:\n${output}`)), 30000);

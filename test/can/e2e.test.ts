@@ -21,7 +21,8 @@ import { Iec61851Controller } from '@opensecc/core/iec61851/index';
 import { runEvSimulation } from '@opensecc/core/sim/ev-simulator';
 import { V2gService } from '@opensecc/core/v2g/service';
 import { SimulatedDcController, VirtualCanBus, canApiFrom, loadDbc, DEFAULT_DATABASE, type CanStatus } from '@opensecc/plugin-can';
-import { recordingLogger } from './helpers.js';
+import { recordingLogger } from '#support/log.js';
+import { DIN_DC_SEQUENCE, withoutRepeats } from '#support/sequences.js';
 
 class Lines extends Writable {
   readonly lines: Array<Record<string, unknown>> = [];
@@ -117,21 +118,8 @@ test(`a DIN 70121 DC session end to end, the charge process controlled over the 
   const { summary, seen, board, logs } = await session({ pluginSimulator });
   assert.equal(summary.ok, true, `${summary.stop_reason} ${JSON.stringify(summary.sequence)}\n${logs.lines.filter((l) => Number(l.level) >= 40).map((l) => JSON.stringify(l)).join('\n')}`);
   assert.equal(summary.stop_reason, 'target SoC reached');
-  const names = summary.sequence.map((s) => s.replace(/×\d+$/, ''));
-  assert.deepEqual([...new Set(names)], [
-    'supportedAppProtocolReq:OK_SuccessfulNegotiation',
-    'SessionSetupReq:OK_NewSessionEstablished',
-    'ServiceDiscoveryReq:OK',
-    'ServicePaymentSelectionReq:OK',
-    'ContractAuthenticationReq:OK',
-    'ChargeParameterDiscoveryReq:OK',
-    'CableCheckReq:OK',
-    'PreChargeReq:OK',
-    'PowerDeliveryReq:OK',
-    'CurrentDemandReq:OK',
-    'WeldingDetectionReq:OK',
-    'SessionStopReq:OK',
-  ]);
+  const names = withoutRepeats(summary.sequence);
+  assert.deepEqual([...new Set(names)], DIN_DC_SEQUENCE);
   // Every controller input reached the stack through the CAN plugin (no other writer of ci/hlc/evse/*
   // but the V2G layer's own session-start resets).
   const evseWriters = new Set(seen.filter((m) => m.topic.startsWith('ci/hlc/evse/')).map((m) => m.origin));

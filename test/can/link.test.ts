@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ControllerLink, encodeMessage, readRaw, VirtualCanBus, type CanApi, type CanFrame, type CanStats, type CanStatus } from '@opensecc/plugin-can';
-import { makeBus, recordingLogger, shippedApi, sleep, waitFor } from './helpers.js';
+import { recordingLogger } from '#support/log.js';
+import { makeBus, shippedApi, sleep, waitFor } from './helpers.js';
 
 const K = { kind: 'kernel', name: 'test' } as const;
 let busNumber = 0;

@@ -15,11 +15,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SimulatedEv } from '@opensecc/core/hal/index';
 import { OTHER_PLUGINS_OFF, startDaemon, type DaemonUnderTest } from './support/daemon.js';
 import { createNetns, NETNS_SKIP } from './support/netns.js';
 import { MOSQUITTO, on, Recorder, startMosquitto, waitUntil, type MosquittoProcess, type Received } from './support/mqtt-client.js';
+import { SECC } from '#support/daemon.js';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -197,7 +197,6 @@ suite('a Mosquitto process', startMosquitto, MOSQUITTO ? false : 'needs mosquitt
 
 // ---- `secc start --demo` as its own process --------------------------------------------------------
 
-const SECC = fileURLToPath(new URL('../../../bin/secc.js', import.meta.url));
 /**
  * Bounds the wait for one demo session seen from plug-in to unplug. The demo (DC since V2G landed)
  * takes about 25 s per session; if the client connects after the first one started charging, the

@@ -4,7 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, decodeFragment, encode, encodeFragment, fromHex, toHex, ExiError } from '@opensecc/exi-codec';
+import { decode, decodeFragment, encode, encodeFragment, fromHex, toHex, ExiError, loadAllSchemas } from '@opensecc/exi-codec';
+
+// The ISO 15118-20 codecs load on demand.
+await loadAllSchemas();
 
 // From EVerest's cbexigen tests: SignedInfo with two references, encoded by encode_iso2_xmldsigFragment.
 const SIGNED_INFO_HEX =

@@ -9,8 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decode, decodeFragment, encode, fromHex, ExiError, SCHEMA_NAMES } from '@opensecc/exi-codec';
+import { decode, decodeFragment, encode, fromHex, ExiError, SCHEMA_NAMES, loadAllSchemas } from '@opensecc/exi-codec';
 import { fixturePayloads } from './helpers.js';
+
+// The ISO 15118-20 codecs load on demand.
+await loadAllSchemas();
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240420);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);

@@ -5,8 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, encode, toHex } from '@opensecc/exi-codec';
+import { decode, encode, toHex, loadAllSchemas } from '@opensecc/exi-codec';
 import { loadMeta, SampleBuilder, type Mode } from './sample.js';
+
+// The ISO 15118-20 codecs load on demand.
+await loadAllSchemas();
 
 function roundTrip(schema: string, doc: Record<string, unknown>, label: string): void {
   const bytes = encode(schema, doc);

@@ -5,7 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, encode, fromHex, toHex } from '@opensecc/exi-codec';
+import { decode, encode, fromHex, toHex, loadAllSchemas } from '@opensecc/exi-codec';
+
+// The ISO 15118-20 codecs load on demand.
+await loadAllSchemas();
 
 const vectors: { source: string; schema: string; hex: string; doc: unknown }[] = [
   {

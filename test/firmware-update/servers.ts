@@ -1,11 +1,12 @@
 // Real local servers for the download tests: node:http on 127.0.0.1 and ftp-srv on a loopback port.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FtpSrv } from 'ftp-srv';
 import { pino } from 'pino';
+import { freePort } from '#support/net.js';
 
 export interface RequestRecord {
   readonly method: string;
@@ -97,14 +98,6 @@ export class TestHttpServer {
     }
     res.end(body);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A real FTP server (ftp-srv) on 127.0.0.1 serving `root` to one user. */

@@ -10,30 +10,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { Battery } from '@opensecc/core/sim/index';
 import { discoverSecc, IMPLEMENTED_PROTOCOLS, V2gtpClient, v2gConfigSchema, type AppProtocolName } from '@opensecc/core/v2g/index';
 import { Iso2Evcc } from '@opensecc/core/v2g/iso2/index';
-import { makeSeccPki } from './helpers/certs.js';
+import { ISO2_PKI, makeTestPki } from '#support/certs.js';
+import { runSim, SIM_EV_BATTERY, spawnDaemon, writeConfig } from '#support/daemon.js';
+import { freePort, freeUdpPort } from '#support/net.js';
+import { ISO2_DC_SEQUENCE, withoutRepeats } from '#support/sequences.js';
 
-const SECC = fileURLToPath(new URL('../../../bin/secc.js', import.meta.url));
 const WIRED = IMPLEMENTED_PROTOCOLS.includes('iso15118-2') ? false : 'ISO 15118-2 is not wired into the daemon yet (core/src/v2g/iso2/INTEGRATION.md)';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A free UDP port for SDP when the config can move it (v2g.sdpPort), so that these daemons do not
@@ -41,26 +30,7 @@ function freePort(): Promise<number> {
  */
 async function sdpPortFor(): Promise<number | undefined> {
   if (!('sdpPort' in ((v2gConfigSchema as { properties?: object }).properties ?? {}))) return undefined;
-  const socket = createSocket('udp6');
-  await new Promise<void>((resolve) => socket.bind(0, '::1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${buffer.slice(-3000)}`)), timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      if (pattern.test(buffer)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`daemon exited (${code}):\n${buffer.slice(-3000)}`)));
-  });
+  return freeUdpPort();
 }
 
 interface Daemon {
@@ -77,22 +47,20 @@ async function startDaemon(v2g: Record<string, unknown>, onCharging?: (client: m
   const dir = mkdtempSync(join(tmpdir(), 'iso2-e2e-'));
   const mqttPort = await freePort();
   const sdpPort = await sdpPortFor();
-  const config = join(dir, 'config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      log: { level: 'info' },
-      pluginHost: { watch: false, dataDir: join(dir, 'data'), runDir: join(dir, 'run'), watchDir: join(dir, 'plugins') },
-      plugins: { 'mqtt-broker': { enabled: true, config: { port: mqttPort } }, 'firmware-update': { enabled: false }, logging: { enabled: false } },
-      charging: { contactorFeedbackTimeoutMs: 500 },
-      v2g: { protocols: ['iso15118-2', 'din70121'], ...(sdpPort ? { sdpPort } : {}), ...v2g },
-    }),
-  );
-  const daemon = spawn(process.execPath, [SECC, 'start', '--sim', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  daemon.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  daemon.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  await waitForLine(daemon, /"msg":"kernel ready"/, 20000);
+  const config = writeConfig(dir, {
+    log: { level: 'info' },
+    pluginHost: { watch: false, dataDir: join(dir, 'data'), runDir: join(dir, 'run'), watchDir: join(dir, 'plugins') },
+    plugins: { 'mqtt-broker': { enabled: true, config: { port: mqttPort } }, 'firmware-update': { enabled: false }, logging: { enabled: false } },
+    charging: { contactorFeedbackTimeoutMs: 500 },
+    v2g: { protocols: ['iso15118-2', 'din70121'], ...(sdpPort ? { sdpPort } : {}), ...v2g },
+  });
+  const daemon = spawnDaemon({ config, args: ['--sim'] });
+  try {
+    await daemon.waitFor(/"msg":"kernel ready"/, 20000);
+  } catch (error) {
+    await daemon.stop();
+    throw error;
+  }
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`);
   const seen: Daemon['seen'] = [];
   let charging = false;
@@ -110,42 +78,18 @@ async function startDaemon(v2g: Record<string, unknown>, onCharging?: (client: m
     client,
     seen,
     values: (topic) => seen.filter((m) => m.topic === topic).map((m) => m.payload),
-    log: () => output,
+    log: daemon.output,
     async stop() {
       await client.endAsync();
-      daemon.kill('SIGTERM');
-      await new Promise((resolve) => daemon.once('exit', resolve));
+      await daemon.stop();
     },
   };
 }
 
 async function simEv(daemon: Daemon, args: string[]) {
-  const sim = spawn(process.execPath, [SECC, 'sim', 'ev', '--host', '::1', '--soc', '78', '--target-soc', '80', '--capacity-wh', '400', '--speed', '4', '--link', join(daemon.dir, 'run', 'sim-link.sock'), '--sdp-port', String(daemon.sdpPort), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  sim.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  sim.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await new Promise<number | null>((resolve) => sim.on('exit', resolve));
-  await new Promise((r) => setTimeout(r, 300));
-  const lines = out.trim().split('\n');
-  const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
-  return { code, summary, err, sequence: [...new Set((summary.sequence as string[]).map((s) => s.replace(/×\d+$/, '')))] };
+  const run = await runSim(['--host', '::1', ...SIM_EV_BATTERY, '--link', join(daemon.dir, 'run', 'sim-link.sock'), '--sdp-port', String(daemon.sdpPort), ...args]);
+  return { code: run.code, summary: run.summary, err: run.stderr, sequence: [...new Set(withoutRepeats((run.summary.sequence as string[] | undefined) ?? []))] };
 }
-
-const DC_SEQUENCE = [
-  'supportedAppProtocolReq:OK_SuccessfulNegotiation',
-  'SessionSetupReq:OK_NewSessionEstablished',
-  'ServiceDiscoveryReq:OK',
-  'PaymentServiceSelectionReq:OK',
-  'AuthorizationReq:OK',
-  'ChargeParameterDiscoveryReq:OK',
-  'CableCheckReq:OK',
-  'PreChargeReq:OK',
-  'PowerDeliveryReq:OK',
-  'CurrentDemandReq:OK',
-  'WeldingDetectionReq:OK',
-  'SessionStopReq:OK',
-];
 
 async function withDaemon<T>(v2g: Record<string, unknown>, body: (d: Daemon) => Promise<T>, onCharging?: (client: mqtt.MqttClient) => void): Promise<T> {
   const daemon = await startDaemon(v2g, onCharging);
@@ -167,7 +111,7 @@ test('secc start --sim + secc sim ev --protocol iso2 --mode dc over TCP: complet
     okRun(run, daemon);
     assert.equal(run.summary.protocol, 'iso2');
     assert.equal(run.summary.mode, 'dc');
-    assert.deepEqual(run.sequence, DC_SEQUENCE);
+    assert.deepEqual(run.sequence, ISO2_DC_SEQUENCE);
     assert.deepEqual(daemon.values('ci/hlc/session/protocol').filter((p) => p !== 'null' && p !== '').slice(-1), ['iso15118-2']);
     const contactor = daemon.values('ci/contactor/state');
     assert.ok(contactor.includes('closed'));
@@ -191,7 +135,7 @@ test('… --mode ac over TCP: ISO 15118-2 AC with ChargingStatus, the simulated 
 });
 
 test('… over TLS 1.2 with the SECC certificate chain from the config', { skip: WIRED, timeout: 60000 }, async () => {
-  const pki = makeSeccPki();
+  const pki = makeTestPki(ISO2_PKI);
   const caFile = join(mkdtempSync(join(tmpdir(), 'iso2-ca-')), 'ca.pem');
   writeFileSync(caFile, pki.ca);
   await withDaemon({ security: 'tls', tls: { certFile: pki.certFile, keyFile: pki.keyFile } }, async (daemon) => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { Battery } from '@opensecc/core/sim/index';
 import { DinEvcc, HLC, V2gtpClient, type AppProtocolName } from '@opensecc/core/v2g/index';
 import { ISO2, Iso2Evcc, SimulatedAcEvse, type Iso2EvccOptions } from '@opensecc/core/v2g/iso2/index';
-import { makeSeccPki } from './helpers/certs.js';
+import { ISO2_PKI, makeTestPki } from '#support/certs.js';
 import { startSecc } from './helpers/server.js';
 
 type Secc = Awaited<ReturnType<typeof startSecc>>;
@@ -103,13 +103,13 @@ test('ISO 15118-2 AC over TCP: ChargingStatus loop at the EVSE maximum current, 
 });
 
 test('ISO 15118-2 DC over TLS 1.2 with the SECC certificate chain from the config files', { skip: hasOpenssl() ? false : 'needs the openssl CLI' }, async () => {
-  const pki = makeSeccPki();
+  const pki = makeTestPki(ISO2_PKI);
   const secc = await startSecc({ tls: { certFile: pki.certFile, keyFile: pki.keyFile } });
   try {
     const { result } = await runEv(secc, { tlsCa: pki.ca });
     assert.equal(result.ok, true, result.stopReason);
     // A client that trusts another root does not get through the handshake.
-    const other = makeSeccPki();
+    const other = makeTestPki(ISO2_PKI);
     await assert.rejects(V2gtpClient.connect({ host: '::1', port: secc.port, tls: { ca: other.ca } }));
   } finally {
     await secc.stop();

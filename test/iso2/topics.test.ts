@@ -62,7 +62,9 @@ test('the v2g.iso2 config schema compiles and fills its defaults', () => {
   assert.equal(config.evseId, 'ZZ00000');
   assert.equal(validate({ energyTransferModes: ['AC_three_phase_core'], schedules: [{ id: 1, entries: [{ start: 0, maxPower: { value: 22, multiplier: 3, unit: 'W' } }] }] }), true);
   assert.equal(validate({ energyTransferModes: ['AC_four_phase'] }), false);
-  assert.equal(validate({ paymentOptions: ['Contract'] }), false, 'Contract needs Plug & Charge, not offered');
+  // Contract is configurable since Plug & Charge (issue #10); it is offered only while the pnc plugin can serve it.
+  assert.equal(validate({ paymentOptions: ['Contract', 'ExternalPayment'] }), true);
+  assert.equal(validate({ paymentOptions: ['Cash'] }), false, 'only ExternalPayment and Contract exist');
 });
 
 test('the simulated AC EVSE publishes its limits and meters the energy while charging', async () => {

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SECC, spawnDaemon } from '#support/daemon.js';
 import { SHIPPED_PLUGINS_OFF } from './harness.js';
-
-const SECC = fileURLToPath(new URL('../../../bin/secc.js', import.meta.url));
+import { COMMANDS } from '@opensecc/core/cli/commands/index';
 
 function secc(args: string[], cwd = process.cwd()) {
   return spawnSync(process.execPath, [SECC, ...args], { cwd, encoding: 'utf8', timeout: 20000 });
@@ -25,6 +24,17 @@ test('secc --help lists the commands; an unknown command exits 2 with usage', ()
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown command 'frobnicate'/);
   assert.match(bad.stderr, /usage: secc <command>/);
+});
+
+test('every lazily loaded command is the one its entry names, with the same summary', async () => {
+  const names = new Set<string>();
+  for (const entry of COMMANDS) {
+    const command = await entry.load();
+    assert.equal(command.name, entry.name);
+    assert.equal(command.summary, entry.summary, `summary of '${entry.name}' in commands/index.ts differs from the module's`);
+    assert.ok(!names.has(entry.name), `'${entry.name}' listed twice`);
+    names.add(entry.name);
+  }
 });
 
 test('secc start with a bad option exits 2 and prints its usage line', () => {
@@ -70,26 +80,14 @@ test('secc start runs until SIGTERM and then exits 0 after a clean shutdown', as
       plugins: SHIPPED_PLUGINS_OFF,
     }),
   );
-  const child = spawn(process.execPath, [SECC, 'start', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
+  const daemon = spawnDaemon({ config, cwd: dir });
   // Whatever an assertion does, the daemon must not outlive the test.
-  t.after(() => void child.kill('SIGKILL'));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready: ${output}`)), 15000);
-    child.stdout.on('data', () => {
-      if (output.includes('"msg":"kernel ready"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
+  t.after(() => void daemon.stop('SIGKILL'));
+  await daemon.waitFor(/"msg":"kernel ready"/, 15000);
   const listed = secc(['plugin', 'list', '--config', config, '--json'], dir);
   assert.equal(listed.status, 0);
   const states = (JSON.parse(listed.stdout) as Array<{ name: string; source: string; state: string }>).map((p) => [p.name, p.source, p.state]);
   assert.deepEqual(states, Object.keys(SHIPPED_PLUGINS_OFF).map((name) => [name, 'built-in', 'disabled']), 'live states of every shipped plugin');
-  child.kill('SIGTERM');
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal(code, 0);
-  assert.match(output, /"msg":"kernel stopped"/);
+  assert.equal(await daemon.stop(), 0);
+  assert.match(daemon.stdout(), /"msg":"kernel stopped"/);
 });

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { Kernel, type KernelOptions } from '@opensecc/core/kernel/kernel';
 import { DEFAULTS_FILE } from '@opensecc/core/daemon/paths';
 import { builtInPlugins } from '@opensecc/core/daemon/built-in-plugins';
+import { waitFor as pollFor } from '#support/wait.js';
 
 /** Config entries that switch every shipped plugin off, so kernel tests run the kernel alone. */
 export const SHIPPED_PLUGINS_OFF = Object.fromEntries(builtInPlugins().map((p) => [p.name, { enabled: false }]));
@@ -52,13 +53,9 @@ export function makeKernel(config: Record<string, unknown> = {}, options: Partia
   return { kernel, dir, pluginsDir, configFile, logs };
 }
 
-/** Resolve when `check` returns a truthy value; reject after `timeoutMs` naming what was awaited. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/**
+ * Resolve when `check` returns a truthy value; reject after `timeoutMs` naming what was awaited.
+ * Generous by default: under the full suite (two test files at once, daemons and sandboxes) a
+ * file-watch reload or a sandbox teardown can take seconds; a wait costs only when it fails.
+ */
+export const waitFor = <T>(what: string, check: () => T | undefined | false, timeoutMs = 15000): Promise<T> => pollFor(what, check, timeoutMs);

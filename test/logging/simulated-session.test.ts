@@ -5,57 +5,30 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { builtInPlugins } from '@opensecc/core/daemon/built-in-plugins';
+import { SECC, spawnDaemon, writeConfig } from '#support/daemon.js';
+import { freePort } from '#support/net.js';
 import { LUA_DISSECTOR, missingTool, tempDir } from './harness.js';
 
-const SECC = fileURLToPath(new URL('../../../bin/secc.js', import.meta.url));
 const noTshark = missingTool('tshark', 'apt-get install -y tshark; .ci/run installs it');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test('the demo session: trace exported as pcapng is read by tshark, and its report is written', { skip: noTshark }, async (t) => {
   const dir = tempDir();
   const logDir = join(dir, 'log');
-  const config = join(dir, 'config.json');
   const others = Object.fromEntries(builtInPlugins().map((p) => [p.name, { enabled: false }]));
-  writeFileSync(
-    config,
-    JSON.stringify({
-      pluginHost: { watch: false, watchDir: join(dir, 'plugins'), dataDir: join(dir, 'data'), runDir: join(dir, 'run') },
-      plugins: { ...others, logging: { enabled: true, config: { dir: logDir } } },
-      v2g: { sdpPort: await freePort() },
-    }),
-  );
-  const daemon = spawn(process.execPath, [SECC, 'start', '--demo', '--config', config], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  t.after(() => void daemon.kill('SIGKILL'));
-  let console = '';
-  daemon.stderr.on('data', (c: Buffer) => (console += c.toString()));
-  const report = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no session report within 120 s:\n${console.slice(-3000)}`)), 120000);
-    const poll = setInterval(() => {
-      const match = /session report: (\S+)/.exec(console);
-      if (match) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    }, 100);
+  const config = writeConfig(dir, {
+    pluginHost: { watch: false, watchDir: join(dir, 'plugins'), dataDir: join(dir, 'data'), runDir: join(dir, 'run') },
+    plugins: { ...others, logging: { enabled: true, config: { dir: logDir } } },
+    v2g: { sdpPort: await freePort() },
   });
-  assert.match(console, /session complete: .*"stop_reason":"target SoC reached"/);
-  daemon.kill('SIGTERM');
-  assert.equal(await new Promise((resolve) => daemon.on('close', resolve)), 0);
+  const daemon = spawnDaemon({ config, args: ['--demo'], cwd: dir });
+  t.after(() => void daemon.stop('SIGKILL'));
+  const report = await daemon.until('session report', () => /session report: (\S+)/.exec(daemon.stderr())?.[1], 120000);
+  assert.match(daemon.stderr(), /session complete: .*"stop_reason":"target SoC reached"/);
+  assert.equal(await daemon.stop(), 0);
 
   const html = readFileSync(report, 'utf8');
   assert.match(html, /<svg/, 'the report plots the session');

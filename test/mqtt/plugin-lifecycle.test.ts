@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as tcpConnect } from 'node:net';
 import { KernelBus } from '@opensecc/core/kernel/bus';
-import brokerPlugin, { BrokerListenError, type MqttBrokerApi, type MqttBrokerConfig } from '@opensecc/plugin-mqtt-broker';
+import brokerPlugin, { BrokerListenError, inProcessLink, type MqttBrokerApi, type MqttBrokerConfig } from '@opensecc/plugin-mqtt-broker';
 import mqttApiPlugin, { type MqttApi, type MqttApiConfig } from '@opensecc/plugin-mqtt-api';
 import { startAedes } from './support/brokers.js';
 import { Observer, waitUntil } from './support/observer.js';
@@ -37,15 +37,49 @@ test('mqtt-broker: listens where configured, names a taken port, starts nothing 
   assert.equal(await canConnect(port), false);
 });
 
+test('in-process link: bytes cross in order, ending or destroying one side closes the other', async () => {
+  const [a, b] = inProcessLink();
+  const received: string[] = [];
+  b.on('data', (chunk: Buffer) => received.push(chunk.toString()));
+  a.write('one');
+  a.write('two');
+  assert.deepEqual(received, [], 'delivered on a later tick, never re-entrantly');
+  const ended = new Promise((resolve) => b.once('end', resolve));
+  a.end();
+  await ended;
+  assert.deepEqual(received, ['one', 'two']);
+  const [c, d] = inProcessLink();
+  const closed = new Promise((resolve) => d.once('close', resolve));
+  c.destroy();
+  await closed;
+  assert.equal(d.destroyed, true);
+  // Writing towards a side that is gone fails with a reason (a socket would say EPIPE).
+  const [e, f] = inProcessLink();
+  f.destroy();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(e.destroyed, true, 'destroying one side destroys the other');
+  const [g, h] = inProcessLink();
+  h.destroy();
+  const error = await new Promise<Error | null | undefined>((resolve) => {
+    g.once('error', () => {});
+    g.write('lost', resolve);
+  });
+  assert.match(String(error), /in-process MQTT link closed/);
+});
+
 test('mqtt-api: without a url it uses the embedded broker; stopping says offline (retained)', async () => {
   const registry = await testRegistry();
   const bus = new KernelBus({ validate: (t, v) => registry.validate(t, v), retainPolicy: (t) => registry.retained(t) });
   const broker = await startPlugin<Partial<MqttBrokerConfig>, MqttBrokerApi>(brokerPlugin, { bus, config: { port: 0 } });
   try {
     bus.publish('ci/global/version/charging_software', '9.9.9', KERNEL);
-    const api = await startPlugin<Partial<MqttApiConfig>, MqttApi>(mqttApiPlugin, { bus, config: {}, capabilities: { topics: registry, 'mqtt-broker': broker.api } });
+    // The embedded broker is reached inside the process (no socket), and named by its URL.
+    let inProcessConnections = 0;
+    const brokerApi: MqttBrokerApi = { ...broker.api, openConnection: () => (inProcessConnections++, broker.api.openConnection()) };
+    const api = await startPlugin<Partial<MqttApiConfig>, MqttApi>(mqttApiPlugin, { bus, config: {}, capabilities: { topics: registry, 'mqtt-broker': brokerApi } });
     await api.api.whenConnected(AbortSignal.timeout(10_000));
     assert.equal(api.api.status().url, broker.api.url);
+    assert.equal(inProcessConnections, 1);
     const app = await Observer.connect(broker.api.url, ['ci/global/#', 'ci/mqtt/online']);
     try {
       await app.waitFor('version', (m) => m.topic === 'ci/global/version/charging_software' && m.payload === '9.9.9');

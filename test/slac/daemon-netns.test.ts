@@ -5,7 +5,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,44 +13,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isAvailable } from '@opensecc/rawsock';
 import { builtInPlugins } from '@opensecc/core/daemon/built-in-plugins';
+import { SECC } from '#support/daemon.js';
+import { VethPair } from '#support/netns.js';
 
-const SECC = fileURLToPath(new URL('../../../bin/secc.js', import.meta.url));
 const PEER = fileURLToPath(new URL('./helpers/netns-peer.js', import.meta.url));
 const id = `${(process.pid + 7) % 100000}`;
-const NS_SECC = `secc-d-${id}`;
-const NS_EV = `secc-ev-${id}`;
-const IF_SECC = `vsd${id}a`;
-const IF_EV = `vsd${id}b`;
-
-function ip(...args: string[]): { ok: boolean; error: string } {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  return { ok: r.status === 0, error: (r.stderr || r.error?.message || '').trim() };
-}
+const link = new VethPair(`secc-d-${id}`, `secc-ev-${id}`, `vsd${id}a`, `vsd${id}b`);
+const [NS_SECC, NS_EV, IF_SECC, IF_EV] = [link.nsEvse, link.nsEv, link.ifEvse, link.ifEv];
 
 function createTopology(): string | undefined {
   if (!isAvailable()) return 'the @opensecc/rawsock addon is not built';
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
-  for (const step of [
-    ['netns', 'add', NS_SECC],
-    ['netns', 'add', NS_EV],
-    ['link', 'add', IF_SECC, 'type', 'veth', 'peer', 'name', IF_EV],
-    ['link', 'set', IF_SECC, 'netns', NS_SECC],
-    ['link', 'set', IF_EV, 'netns', NS_EV],
-    ['-n', NS_SECC, 'link', 'set', IF_SECC, 'up'],
-    ['-n', NS_EV, 'link', 'set', IF_EV, 'up'],
-  ]) {
-    const r = ip(...step);
-    if (!r.ok) {
-      destroyTopology();
-      return `cannot create network namespaces (ip ${step.join(' ')}: ${r.error})`;
-    }
-  }
-  return undefined;
-}
-
-function destroyTopology(): void {
-  ip('netns', 'del', NS_SECC);
-  ip('netns', 'del', NS_EV);
+  return link.create();
 }
 
 test('secc start --sim --iface: an EV on the other end of a veth pair matches with the daemon', async (t: TestContext) => {
@@ -59,7 +32,7 @@ test('secc start --sim --iface: an EV on the other end of a veth pair matches wi
     t.skip(why);
     return;
   }
-  t.after(destroyTopology);
+  t.after(() => link.destroy());
   const dir = mkdtempSync(join(tmpdir(), 'opensecc-slac-daemon-'));
   const config = join(dir, 'config.json');
   writeFileSync(

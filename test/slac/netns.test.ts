@@ -5,50 +5,20 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isAvailable } from '@opensecc/rawsock';
+import { VethPair } from '#support/netns.js';
 
 const PEER = fileURLToPath(new URL('./helpers/netns-peer.js', import.meta.url));
-const id = `${process.pid % 100000}`;
-const NS_EVSE = `slac-evse-${id}`;
-const NS_EV = `slac-ev-${id}`;
-const IF_EVSE = `vslc${id}a`;
-const IF_EV = `vslc${id}b`;
-
-function ip(...args: string[]): { ok: boolean; error: string } {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  return { ok: r.status === 0, error: (r.stderr || r.error?.message || '').trim() };
-}
+const link = VethPair.named('slac', 'vslc');
+const [NS_EVSE, NS_EV, IF_EVSE, IF_EV] = [link.nsEvse, link.nsEv, link.ifEvse, link.ifEv];
 
 /** Creates the namespaces and the veth pair, or returns why it cannot. */
 function createTopology(): string | undefined {
   if (!isAvailable()) return 'the @opensecc/rawsock addon is not built';
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
-  const steps: string[][] = [
-    ['netns', 'add', NS_EVSE],
-    ['netns', 'add', NS_EV],
-    ['link', 'add', IF_EVSE, 'type', 'veth', 'peer', 'name', IF_EV],
-    ['link', 'set', IF_EVSE, 'netns', NS_EVSE],
-    ['link', 'set', IF_EV, 'netns', NS_EV],
-    ['-n', NS_EVSE, 'link', 'set', IF_EVSE, 'up'],
-    ['-n', NS_EV, 'link', 'set', IF_EV, 'up'],
-  ];
-  for (const step of steps) {
-    const r = ip(...step);
-    if (!r.ok) {
-      destroyTopology();
-      return `cannot create network namespaces (ip ${step.join(' ')}: ${r.error})`;
-    }
-  }
-  return undefined;
-}
-
-function destroyTopology(): void {
-  ip('netns', 'del', NS_EVSE);
-  ip('netns', 'del', NS_EV);
-  ip('link', 'del', IF_EVSE);
+  return link.create();
 }
 
 interface Peer {
@@ -143,6 +113,6 @@ test('SLAC over raw sockets on a veth pair between two network namespaces', asyn
       assert.deepEqual(out.states, ['waiting_for_parm', 'failed']);
     });
   } finally {
-    destroyTopology();
+    link.destroy();
   }
 });

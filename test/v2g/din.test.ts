@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from '@opensecc/exi-codec';
-import { DinSeccSession, HlcReporter, HLC, type DinOutcome, type V2gChargingPort, type V2gCpState } from '@opensecc/core/v2g/index';
-import { hlcBus, ManualEvse } from './helpers/secc.js';
-import { recordingLogger } from './helpers/log.js';
+import { DinSeccSession, HlcReporter, HLC, type DinOutcome } from '@opensecc/core/v2g/index';
+import { FakePort } from '#support/charging-port.js';
+import { ManualEvse } from '#support/evse.js';
+import { hlcBus } from './helpers/secc.js';
+import { recordingLogger } from '#support/log.js';
 
 const ZERO = '0000000000000000';
 const msg = (name: string, body: Record<string, unknown>, sessionId = ZERO) => ({ V2G_Message: { Header: { SessionID: sessionId }, Body: { [name]: body } } });
@@ -14,26 +16,6 @@ const chargeParameters = {
   EVRequestedEnergyTransferType: 'DC_extended',
   DC_EVChargeParameter: { DC_EVStatus: status, EVMaximumCurrentLimit: A(100), EVMaximumVoltageLimit: V(400) },
 };
-
-/** A charging port that records what the session asked. */
-class FakePort implements V2gChargingPort {
-  readonly calls: string[] = [];
-  cpState: V2gCpState | undefined = 'C';
-  closeResult = true;
-  setHighLevelCommunication(enabled: boolean): void {
-    this.calls.push(`hlc:${enabled}`);
-  }
-  async requestPowerDelivery(on: boolean): Promise<boolean> {
-    this.calls.push(`power:${on}`);
-    return on ? this.closeResult : true;
-  }
-  onCpStateChange(): () => void {
-    return () => {};
-  }
-  safeStop(fault: { code: string }): void {
-    this.calls.push(`safeStop:${fault.code}`);
-  }
-}
 
 function setup(options: { now?: () => number; ongoingTimeoutMs?: number } = {}) {
   const { bus } = hlcBus();

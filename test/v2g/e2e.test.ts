@@ -5,65 +5,30 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { makeTestPki } from './helpers/certs.js';
-
-// Once `secc start` wires V2G (daemon/subsystems.ts → registerV2g) these become bin/secc.js start --sim / sim ev.
-const SECC = fileURLToPath(new URL('../../../bin/secc.js', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output so far:\n${buffer.slice(-3000)}`)), timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const line = buffer.split('\n').find((l) => pattern.test(l));
-      if (line) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`process exited (${code}) before ${pattern}; output:\n${buffer.slice(-3000)}`)));
-  });
-}
+import { makeTestPki } from '#support/certs.js';
+import { runSim, SIM_EV_BATTERY, spawnDaemon, writeConfig } from '#support/daemon.js';
+import { freePort } from '#support/net.js';
+import { DIN_DC_SEQUENCE, withoutRepeats } from '#support/sequences.js';
 
 async function session(v2g: Record<string, unknown>, simArgs: string[], duringCharging?: (client: mqtt.MqttClient) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'v2g-e2e-'));
   const mqttPort = await freePort();
   // Other daemons in the suite may run at the same time on ::1: SDP on a port of this test's own.
   const sdpPort = await freePort();
-  const config = join(dir, 'config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      log: { level: 'info' },
-      pluginHost: { watch: false, dataDir: join(dir, 'data'), runDir: join(dir, 'run'), watchDir: join(dir, 'plugins') },
-      plugins: { 'mqtt-broker': { enabled: true, config: { port: mqttPort } }, 'firmware-update': { enabled: false }, logging: { enabled: false } },
-      charging: { contactorFeedbackTimeoutMs: 500 },
-      v2g: { sdpPort, ...v2g },
-    }),
-  );
-  const daemon = spawn(process.execPath, [SECC, 'start', '--sim', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let daemonLog = '';
-  daemon.stdout!.on('data', (c: Buffer) => (daemonLog += c.toString()));
-  daemon.stderr!.on('data', (c: Buffer) => (daemonLog += c.toString()));
+  const config = writeConfig(dir, {
+    log: { level: 'info' },
+    pluginHost: { watch: false, dataDir: join(dir, 'data'), runDir: join(dir, 'run'), watchDir: join(dir, 'plugins') },
+    plugins: { 'mqtt-broker': { enabled: true, config: { port: mqttPort } }, 'firmware-update': { enabled: false }, logging: { enabled: false } },
+    charging: { contactorFeedbackTimeoutMs: 500 },
+    v2g: { sdpPort, ...v2g },
+  });
+  const daemon = spawnDaemon({ config, args: ['--sim'] });
   try {
-    await waitForLine(daemon, /"msg":"kernel ready"/, 20000);
+    await daemon.waitFor(/"msg":"kernel ready"/, 20000);
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`);
     const seen: Array<{ topic: string; payload: string }> = [];
     let charging = false;
@@ -75,20 +40,11 @@ async function session(v2g: Record<string, unknown>, simArgs: string[], duringCh
       }
     });
     await client.subscribeAsync(['ci/hlc/#', 'ci/contactor/state', 'ci/cp/state']);
-    const sim = spawn(process.execPath, [SECC, 'sim', 'ev', '--protocol', 'din', '--host', '::1', '--soc', '78', '--target-soc', '80', '--capacity-wh', '400', '--speed', '4', '--link', join(dir, 'run', 'sim-link.sock'), '--sdp-port', String(sdpPort), ...simArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let simOut = '';
-    let simErr = '';
-    sim.stdout!.on('data', (c: Buffer) => (simOut += c.toString()));
-    sim.stderr!.on('data', (c: Buffer) => (simErr += c.toString()));
-    const code = await new Promise<number | null>((resolve) => sim.on('exit', resolve));
-    await new Promise((r) => setTimeout(r, 300));
+    const sim = await runSim(['--protocol', 'din', '--host', '::1', ...SIM_EV_BATTERY, '--link', join(dir, 'run', 'sim-link.sock'), '--sdp-port', String(sdpPort), ...simArgs]);
     await client.endAsync();
-    const lines = simOut.trim().split('\n');
-    const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
-    return { code, summary, seen, simErr, daemonLog: () => daemonLog };
+    return { code: sim.code, summary: sim.summary, seen, simErr: sim.stderr, daemonLog: daemon.output };
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((resolve) => daemon.once('exit', resolve));
+    await daemon.stop();
   }
 }
 
@@ -97,21 +53,8 @@ function check(result: Awaited<ReturnType<typeof session>>) {
   assert.equal(code, 0, `sim exit code; summary ${JSON.stringify(summary)}\n${result.simErr}\n${result.daemonLog().slice(-4000)}`);
   assert.equal(summary.ok, true);
   assert.equal(summary.stop_reason, 'target SoC reached');
-  const sequence = (summary.sequence as string[]).map((s) => s.replace(/×\d+$/, ''));
-  assert.deepEqual([...new Set(sequence)], [
-    'supportedAppProtocolReq:OK_SuccessfulNegotiation',
-    'SessionSetupReq:OK_NewSessionEstablished',
-    'ServiceDiscoveryReq:OK',
-    'ServicePaymentSelectionReq:OK',
-    'ContractAuthenticationReq:OK',
-    'ChargeParameterDiscoveryReq:OK',
-    'CableCheckReq:OK',
-    'PreChargeReq:OK',
-    'PowerDeliveryReq:OK',
-    'CurrentDemandReq:OK',
-    'WeldingDetectionReq:OK',
-    'SessionStopReq:OK',
-  ]);
+  const sequence = withoutRepeats(summary.sequence as string[]);
+  assert.deepEqual([...new Set(sequence)], DIN_DC_SEQUENCE);
   const values = (topic: string) => seen.filter((m) => m.topic === topic).map((m) => m.payload);
   const states = values('ci/hlc/session/state');
   for (const s of ['session_setup', 'authorization', 'charge_parameter_discovery', 'cable_check', 'pre_charge', 'charging', 'welding_detection', 'stopped']) assert.ok(states.includes(s), `MQTT ci/hlc/session/state ${s} in ${states.join(',')}`);
@@ -148,7 +91,7 @@ test('stop charging from the EVSE side over MQTT: the EV is told, stops in order
   });
   assert.equal(result.code, 1, 'the EV did not reach its target: exit code 1');
   assert.equal(result.summary.stop_reason, 'EVSE stopped charging');
-  const sequence = (result.summary.sequence as string[]).map((s) => s.replace(/×\d+$/, ''));
+  const sequence = withoutRepeats(result.summary.sequence as string[]);
   assert.deepEqual(sequence.slice(-4), ['CurrentDemandReq:OK', 'PowerDeliveryReq:OK', 'WeldingDetectionReq:OK', 'SessionStopReq:OK']);
   const contactor = result.seen.filter((m) => m.topic === 'ci/contactor/state').map((m) => m.payload);
   assert.equal(contactor.at(-1), 'open');

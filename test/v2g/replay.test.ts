@@ -10,7 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { decode, encode } from '@opensecc/exi-codec';
 import { V2gtpClient } from '@opensecc/core/v2g/index';
 import { CAPTURES_DIR, loadCapture } from './helpers/captures.js';
-import { ManualEvse, startSecc } from './helpers/secc.js';
+import { ManualEvse } from '#support/evse.js';
+import { startSecc } from './helpers/secc.js';
 
 interface Step {
   readonly request: string;

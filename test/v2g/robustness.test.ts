@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { encode } from '@opensecc/exi-codec';
 import { appProtocolRequest, encodeMessage, HLC, PAYLOAD_TYPE, V2gtpClient } from '@opensecc/core/v2g/index';
-import { hasLine } from './helpers/log.js';
-import { ManualEvse, startSecc } from './helpers/secc.js';
+import { hasLine } from '#support/log.js';
+import { ManualEvse } from '#support/evse.js';
+import { startSecc } from './helpers/secc.js';
 
 const handshake = () => encode('apphand', appProtocolRequest(['din70121']));
 const din = (name: string, body: object, sid = '0000000000000000') => encode('din', { V2G_Message: { Header: { SessionID: sid }, Body: { [name]: body } } });

@@ -15,7 +15,7 @@ import {
   SdpMessageError,
   SdpServer,
 } from '@opensecc/core/v2g/index';
-import { hasLine, recordingLogger } from './helpers/log.js';
+import { hasLine, recordingLogger } from '#support/log.js';
 
 test('SDP messages: request and response round trip, byte layout as ISO 15118-2 Table 15/16', () => {
   assert.equal(encodeSdpRequest({ security: 'none', transport: 'tcp' }).toString('hex'), '01fe9000000000021000');

@@ -12,8 +12,9 @@ import { KernelBus } from '@opensecc/core/kernel/bus';
 import { TopicRegistry } from '@opensecc/core/kernel/topic-registry';
 import { runEvSimulation, SimulatedDcPowerSupply } from '@opensecc/core/sim/index';
 import { HLC, HLC_TOPICS, V2gService, type V2gConfig } from '@opensecc/core/v2g/index';
-import { makeTestPki } from './helpers/certs.js';
-import { recordingLogger } from './helpers/log.js';
+import { makeTestPki } from '#support/certs.js';
+import { DIN_DC_SEQUENCE, withoutRepeats } from '#support/sequences.js';
+import { recordingLogger } from '#support/log.js';
 
 async function runSession(config: Partial<V2gConfig>, options: { tls?: boolean; ca?: Buffer; unplugAt?: string } = {}) {
   const registry = new TopicRegistry();
@@ -68,23 +69,10 @@ test('DIN DC session over TCP: SDP, app handshake, full sequence, contactors clo
   assert.equal(summary.stop_reason, 'target SoC reached');
   assert.ok(summary.final_soc >= 80);
   assert.ok(summary.energy_wh > 0);
-  const names = summary.sequence.map((s) => s.replace(/×\d+$/, ''));
+  const names = withoutRepeats(summary.sequence);
   assert.deepEqual(
     names.filter((n, i) => names.indexOf(n) === i),
-    [
-      'supportedAppProtocolReq:OK_SuccessfulNegotiation',
-      'SessionSetupReq:OK_NewSessionEstablished',
-      'ServiceDiscoveryReq:OK',
-      'ServicePaymentSelectionReq:OK',
-      'ContractAuthenticationReq:OK',
-      'ChargeParameterDiscoveryReq:OK',
-      'CableCheckReq:OK',
-      'PreChargeReq:OK',
-      'PowerDeliveryReq:OK',
-      'CurrentDemandReq:OK',
-      'WeldingDetectionReq:OK',
-      'SessionStopReq:OK',
-    ],
+    DIN_DC_SEQUENCE,
   );
   // control pilot: 5 % PWM was offered; contactor closed during charging, open now
   assert.ok(board.commands.some((c) => c.kind === 'cp' && c.output.kind === 'pwm' && c.output.dutyPercent === 5));

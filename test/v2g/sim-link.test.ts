@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { SimulatedBoard } from '@opensecc/core/hal/index';
 import { SimLinkClient, SimLinkHost } from '@opensecc/core/sim/link';
-import { hasLine, recordingLogger } from './helpers/log.js';
+import { hasLine, recordingLogger } from '#support/log.js';
 
 const until = async (check: () => boolean, what: string) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));

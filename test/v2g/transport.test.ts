@@ -13,8 +13,8 @@ import {
   V2gtpServer,
   type V2gtpConnection,
 } from '@opensecc/core/v2g/index';
-import { hasLine, recordingLogger } from './helpers/log.js';
-import { makeTestPki } from './helpers/certs.js';
+import { hasLine, recordingLogger } from '#support/log.js';
+import { makeTestPki } from '#support/certs.js';
 
 const EXI = new Set([PAYLOAD_TYPE.exi]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

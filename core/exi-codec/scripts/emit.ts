@@ -4,6 +4,7 @@
  * and the JSON document types.
  */
 import { buildTypeGrammar, bitsFor, type Leaf, type Production, type TypeGrammar, type Variant, type State } from './grammar.js';
+import { emitRelaxedFragments, typeIdentity } from './relaxed-fragment.js';
 import { qkey, type ComplexType, type ElementDecl, type Particle, type QName, type SchemaSet, type SimpleInfo } from './xsd.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -114,6 +115,12 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     enumTables[table]!.length <= SWITCH_MAX ? `EX${table}(w, ${v})` : `expectEnum(w, ${v}, EM${table})`;
   const len = (n: number): string => (n === Infinity ? MAXLEN_UNBOUNDED : String(n));
   const big = (v: bigint | undefined): string => (v === undefined ? 'undefined' : `${v}n`);
+  /**
+   * A 64-bit type's bounds as numbers too: safe-integer values compare against these (exact,
+   * since a bound beyond the safe range rounds to a number still beyond it), not a BigInt.
+   */
+  const bigBounds = (min: bigint | undefined, max: bigint | undefined): string =>
+    `${min === undefined ? '-Infinity' : String(Number(min))}, ${max === undefined ? 'Infinity' : String(Number(max))}, ${big(min)}, ${big(max)}`;
 
   const decodeValue = (t: SimpleInfo, q: QName): string => {
     const r = repr(t);
@@ -123,7 +130,7 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
       case 'nbit': return `r.nbit(${r.n}, ${r.min}, ${r.max})`;
       case 'uint': return `r.uint(${r.max})`;
       case 'int': return `r.int(${r.min}, ${r.max})`;
-      case 'big': return `r.bigJson(${r.signed}, ${big(r.min)}, ${big(r.max)})`;
+      case 'big': return `r.bigJson(${r.signed}, ${bigBounds(r.min, r.max)})`;
       case 'binary': return `r.hex(${len(r.maxLength)})`;
       case 'string': return `st.read(r, ${qid(q)}, ${len(r.maxLength)})`;
       case 'unsupported': return `r.fail('unsupported', ${JSON.stringify(`${r.what} are not supported`)})`;
@@ -137,7 +144,7 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
       case 'nbit': return `w.bits(expectInt(w, ${v}, ${r.min}, ${r.max})${r.min === 0 ? '' : ` - ${r.min}`}, ${r.n});`;
       case 'uint': return `w.uint(expectInt(w, ${v}, 0, ${r.max}));`;
       case 'int': return `w.int(expectInt(w, ${v}, ${r.min}, ${r.max}));`;
-      case 'big': return `writeBig(w, ${v}, ${r.signed}, ${big(r.min)}, ${big(r.max)});`;
+      case 'big': return `writeBig(w, ${v}, ${r.signed}, ${bigBounds(r.min, r.max)});`;
       case 'binary': return `writeHex(w, ${v}, ${len(r.maxLength)});`;
       case 'string': return `st.write(w, ${qid(q)}, expectString(w, ${v}), ${len(r.maxLength)});`;
       case 'unsupported': return `w.fail('unsupported', ${JSON.stringify(`${r.what} are not supported`)});`;
@@ -446,7 +453,8 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     `  w.bits(i, ${docBits});`,
     `  try {`,
     `    switch (i) {`,
-    ...globals.map((d, i) => `      case ${i}: ${encodeChild(d, 'o[k]')} return;`),
+    // A named load (o.V2G_Message) stays monomorphic where o[k] would be a keyed lookup.
+    ...globals.map((d, i) => `      case ${i}: ${encodeChild(d, `o${prop(d.qname.local)}`)} return;`),
     `    }`,
     `  } catch (e) { throw nest(e, k, w.bitLength); }`,
     `}`,
@@ -460,20 +468,30 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     byQName.get(k)!.push(d);
   }
   const fragmentDecls = [...byQName.values()].map((ds) => ds[0]!).sort((a, b) => (a.qname.local < b.qname.local ? -1 : a.qname.local > b.qname.local ? 1 : a.qname.ns < b.qname.ns ? -1 : a.qname.ns > b.qname.ns ? 1 : 0));
-  /** A qname declared with different types needs EXI's relaxed fragment grammar, which is not implemented. */
+  /**
+   * Declarations of one qname share a grammar when their types are the same (complex types by
+   * identity, simple types by value space: every `xs:short` reference is one type) and they agree
+   * on nillable. Otherwise a fragment has no context to pick one: EXI 1.0 8.5.3 codes the element
+   * with the relaxed element fragment grammar (ISO 15118-2: eMAID, a string in PaymentDetailsReq
+   * and an Id-carrying EMAIDType in CertificateInstallationRes).
+   */
+  const sameTypes = (ds: readonly ElementDecl[]): boolean =>
+    ds.every((x) => typeIdentity(x.type) === typeIdentity(ds[0]!.type) && x.nillable === ds[0]!.nillable);
+  const relaxed = (d: ElementDecl): boolean => !sameTypes(byQName.get(qkey(d.qname))!);
   // Only elements whose type the documents already use get fragment support: the rest (declared
   // in types no message reaches) would double the generated code for no message.
   const fragmentUsable = (d: ElementDecl): boolean =>
-    byQName.get(qkey(d.qname))!.every((x) => x.type === d.type) && (d.type.kind === 'simple' || grammars.has(d.type));
+    !relaxed(d) && (d.type.kind === 'simple' || grammars.has(d.type));
   for (const t of order) if (!names.has(t)) {
     let n = ident(t.hint);
     for (let i = 2; used.has(n); i++) n = `${ident(t.hint)}_${i}`;
     used.add(n);
     names.set(t, n);
   }
+  const relaxedCodecs = emitRelaxedFragments(schema, fragmentDecls.filter(relaxed), fragmentDecls.length, { decodeValue, encodeValue });
   const fragBits = bitsFor(fragmentDecls.length + 2);
-  const unusable = fragmentDecls.map((d, i) => (fragmentUsable(d) ? -1 : i)).filter((i) => i >= 0);
-  const UNUSABLE_MSG = `'fragment of an element declared with several types, or not used by any message, is not supported'`;
+  const unusable = fragmentDecls.map((d, i) => (fragmentUsable(d) || relaxed(d) ? -1 : i)).filter((i) => i >= 0);
+  const UNUSABLE_MSG = `'fragment of an element that no message uses is not supported'`;
   const fragDecode = [
     `/** Decodes the body of an EXI fragment (after the header): elements until ED, as { name: content } in stream order. */`,
     `export function decodeFragment(r: BitReader, st: StringTable): any {`,
@@ -487,7 +505,7 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     `    if (k in out) r.fail('unsupported', 'a fragment repeating an element is not supported');`,
     `    try {`,
     `      switch (c) {`,
-    ...fragmentDecls.map((d, i) => (fragmentUsable(d) ? `        case ${i}: v = ${decodeChild(d)}; break;` : '')).filter(Boolean),
+    ...fragmentDecls.map((d, i) => (fragmentUsable(d) ? `        case ${i}: v = ${decodeChild(d)}; break;` : relaxed(d) ? `        case ${i}: v = ${relaxedCodecs.decodeCall(d)}; break;` : '')).filter(Boolean),
     ...(unusable.length ? [`        default: r.fail('unsupported', ${UNUSABLE_MSG});`] : []),
     `      }`,
     `    } catch (e) { throw nest(e, k, r.pos); }`,
@@ -509,7 +527,11 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     `    if (i === undefined) w.fail('unexpected-element', \`\${k} is not an element of this schema\`);`,
     `    try {`,
     `      switch (i) {`,
-    ...[...fragIndex].map(([, i]) => { const d = fragmentDecls[i]!; return fragmentUsable(d) ? `        case ${i}: w.bits(${i}, ${fragBits}); ${encodeChild(d, 'o[k]')} break;` : ''; }).filter(Boolean),
+    ...[...fragIndex].map(([, i]) => {
+      const d = fragmentDecls[i]!;
+      if (fragmentUsable(d)) return `        case ${i}: w.bits(${i}, ${fragBits}); ${encodeChild(d, 'o[k]')} break;`;
+      return relaxed(d) ? `        case ${i}: w.bits(${i}, ${fragBits}); ${relaxedCodecs.encodeCall(d, 'o[k]')} break;` : '';
+    }).filter(Boolean),
     `        default: w.fail('unsupported', ${UNUSABLE_MSG});`,
     `      }`,
     `    } catch (e) { throw nest(e, k, w.bitLength); }`,
@@ -520,6 +542,7 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
 
   const decoders = order.map(decoderFor);
   const encoders = order.map(encoderFor);
+  const relaxedCode = relaxedCodecs.code();
   const enumConsts = enumTables.map((v, i) => {
     const consts = `const EN${i} = ${JSON.stringify(v)};\nconst EM${i}: ReadonlyMap<string, number> = new Map(EN${i}.map((s, i) => [s, i]));`;
     if (v.length > SWITCH_MAX) return consts;
@@ -545,6 +568,7 @@ export function emitSchema(schema: SchemaSet, header: string, schemaName: string
     ``,
     docEncode,
     ``,
+    ...(relaxedCode ? [relaxedCode, ``] : []),
     fragDecode,
     ``,
     fragEncode,

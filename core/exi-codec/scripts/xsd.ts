@@ -81,6 +81,8 @@ export interface SchemaSet {
   readonly globalElements: ElementDecl[];
   /** Every element declaration, global and local (for the fragment grammar). */
   readonly allElements: ElementDecl[];
+  /** Every attribute declaration, global and local (the relaxed element fragment grammar numbers them). */
+  readonly allAttributes: AttributeUse[];
   /**
    * Members of the substitution group headed by the key (transitively), head excluded. Abstract
    * ones stay: the V2G codecs (OpenV2G, cbexigen) give them event codes too, and real streams
@@ -188,6 +190,7 @@ export function loadSchemaSet(entryFiles: string[]): SchemaSet {
   const namedTypes = new Map<string, ComplexType | SimpleInfo>();
   const globalDecls = new Map<string, ElementDecl>();
   const allElements: ElementDecl[] = [];
+  const allAttributes: AttributeUse[] = [];
 
   const typeByName = (q: QName): ComplexType | SimpleInfo => {
     if (q.ns === XS) {
@@ -255,14 +258,16 @@ export function loadSchemaSet(entryFiles: string[]): SchemaSet {
       const q = resolveQName(a, a.attrs.ref);
       const g = globalAttrs.get(qkey(q));
       if (!g) throw new Error(`unknown attribute ${qkey(q)}`);
-      const inner = attributeUse(g.el, g.doc);
+      const inner = attributeUse(g.el, { ...g.doc, qualifiedAttributes: true });
       return { ...inner, qname: q, required: a.attrs.use === 'required' };
     }
     const qualified = a.attrs.form ? a.attrs.form === 'qualified' : doc.qualifiedAttributes;
     const inline = kid(a, 'simpleType');
     const type = inline ? simpleType(inline) : a.attrs.type ? typeByName(resolveQName(a, a.attrs.type)) : builtinInfo('anySimpleType');
     if (type.kind !== 'simple') throw new Error('attribute with complex type');
-    return { qname: { ns: qualified ? doc.tns : '', local: a.attrs.name! }, type, required: a.attrs.use === 'required' };
+    const use: AttributeUse = { qname: { ns: qualified ? doc.tns : '', local: a.attrs.name! }, type, required: a.attrs.use === 'required' };
+    allAttributes.push(use);
+    return use;
   };
 
   const particle = (el: XmlElement, doc: SchemaDoc, owner: string): Particle | undefined => {
@@ -399,6 +404,8 @@ export function loadSchemaSet(entryFiles: string[]): SchemaSet {
 
   // Named types nobody references still declare local elements (they count for fragments).
   for (const g of globalTypes.values()) typeByName({ ns: g.doc.tns, local: g.el.attrs.name! });
+  // So do global attributes nobody references (global attributes are always qualified).
+  for (const [key, g] of globalAttrs) if (!allAttributes.some((a) => qkey(a.qname) === key)) attributeUse(g.el, { ...g.doc, qualifiedAttributes: true });
 
   const globalElements = [...globalEls.keys()].map((k) => {
     const g = globalEls.get(k)!;
@@ -425,5 +432,5 @@ export function loadSchemaSet(entryFiles: string[]): SchemaSet {
     walk(qkey(d.qname));
     if (out.length) substitutions.set(qkey(d.qname), out.sort((a, b) => qcompare(a.qname, b.qname)));
   }
-  return { globalElements, allElements, substitutions };
+  return { globalElements, allElements, allAttributes, substitutions };
 }

@@ -7,10 +7,10 @@ import { BitReader } from './runtime/bit-reader.js';
 import { BitWriter } from './runtime/bit-writer.js';
 import { ExiError, nest } from './runtime/errors.js';
 import { StringTable } from './runtime/string-table.js';
-import { SCHEMA_CODECS, SCHEMA_NAMES, type SchemaCodec, type SchemaName } from './schemas.js';
+import { codecFor, type SchemaCodec, type SchemaName } from './schemas.js';
 
 export { ExiError, type ExiErrorKind } from './runtime/errors.js';
-export { SCHEMA_NAMES, type SchemaName } from './schemas.js';
+export { SCHEMA_NAMES, isSchemaName, isSchemaLoaded, loadSchema, loadAllSchemas, type SchemaName } from './schemas.js';
 export type * as AppHand from './generated/apphand/types.js';
 export type * as Din from './generated/din/types.js';
 export type * as Iso2 from './generated/iso2/types.js';
@@ -24,16 +24,36 @@ export type * as XmlDsig from './generated/xmldsig/types.js';
 /** A decoded document: `{ <root element local name>: content }`. */
 export type ExiDocument = Record<string, unknown>;
 
-export function isSchemaName(s: string): s is SchemaName {
-  return Object.hasOwn(SCHEMA_CODECS, s);
-}
-
-const CODECS: ReadonlyMap<string, SchemaCodec> = new Map(Object.entries(SCHEMA_CODECS));
+// A session uses one schema for most messages: remembering the last lookup skips the Map.
+let lastSchema = '';
+let lastCodec: SchemaCodec | undefined;
 
 function codecOf(schema: string): SchemaCodec {
-  const codec = CODECS.get(schema);
-  if (!codec) throw new ExiError('unknown-schema', 0, `unknown schema "${schema}" (known: ${SCHEMA_NAMES.join(', ')})`);
+  if (schema === lastSchema) return lastCodec!;
+  const codec = codecFor(schema);
+  lastSchema = schema;
+  lastCodec = codec;
   return codec;
+}
+
+/**
+ * One reader, writer and string table serve every call: coding is synchronous, so a call can
+ * only overlap another if a document's getter calls encode() itself; such a nested call gets
+ * fresh ones (`busy`).
+ */
+const sharedReader = new BitReader(new Uint8Array(0));
+const sharedWriter = new BitWriter(true);
+const sharedTable = new StringTable();
+let busy = false;
+
+function readerFor(bytes: Uint8Array): BitReader {
+  return busy ? new BitReader(bytes) : sharedReader.reset(bytes);
+}
+function writer(): BitWriter {
+  return busy ? new BitWriter() : sharedWriter.reset();
+}
+function table(useHits: boolean): StringTable {
+  return busy ? new StringTable(useHits) : sharedTable.reset(useHits);
 }
 
 /** EXI header without options: distinguishing bits 10, no options, final version 1. */
@@ -63,7 +83,7 @@ export const EXI_PADDING: unique symbol = Symbol.for('opensecc.exi.padding') as 
 
 /** After ED only the padding of the last byte, and whole zero bytes, may follow. */
 function finish(r: BitReader, doc: ExiDocument): void {
-  r.pos = Math.ceil(r.pos / 8) * 8;
+  r.pos = (r.pos + 7) & ~7;
   const extra = r.remaining >>> 3;
   if (extra === 0) return;
   for (let i = r.pos >>> 3; i < r.buf.length; i++) {
@@ -82,14 +102,19 @@ function asExiError(e: unknown, bitOffset: number): ExiError {
  */
 export function decode<T extends object = ExiDocument>(schema: SchemaName | string, bytes: Uint8Array): T {
   const codec = codecOf(schema);
-  const r = new BitReader(bytes);
+  const r = readerFor(bytes);
+  const st = table(false);
+  const outer = busy;
+  busy = true;
   try {
     readHeader(r);
-    const doc = codec.decodeDocument(r, new StringTable()) as ExiDocument;
+    const doc = codec.decodeDocument(r, st) as ExiDocument;
     finish(r, doc);
     return doc as T;
   } catch (e) {
     throw asExiError(e, r.pos);
+  } finally {
+    busy = outer;
   }
 }
 
@@ -104,10 +129,13 @@ export interface EncodeOptions {
 /** Encodes a JSON document of the given schema into an EXI stream (header included). */
 export function encode(schema: SchemaName | string, document: unknown, options?: EncodeOptions): Uint8Array {
   const codec = codecOf(schema);
-  const w = new BitWriter(true);
+  const w = writer();
+  const st = table(options?.stringTableHits === true);
+  const outer = busy;
+  busy = true;
   try {
     w.bits(HEADER_BYTE, 8);
-    codec.encodeDocument(w, new StringTable(options?.stringTableHits === true), document);
+    codec.encodeDocument(w, st, document);
     const padding = (document as { [EXI_PADDING]?: unknown })[EXI_PADDING];
     if (typeof padding === 'number' && padding > 0 && padding <= 16) {
       w.bits(0, (8 - (w.bitLength & 7)) & 7);
@@ -116,6 +144,8 @@ export function encode(schema: SchemaName | string, document: unknown, options?:
     return w.finish();
   } catch (e) {
     throw asExiError(e, w.bitLength);
+  } finally {
+    busy = outer;
   }
 }
 
@@ -125,14 +155,19 @@ export function encode(schema: SchemaName | string, document: unknown, options?:
  */
 export function decodeFragment(schema: SchemaName | string, bytes: Uint8Array): ExiDocument {
   const codec = codecOf(schema);
-  const r = new BitReader(bytes);
+  const r = readerFor(bytes);
+  const st = table(false);
+  const outer = busy;
+  busy = true;
   try {
     readHeader(r);
-    const doc = codec.decodeFragment(r, new StringTable()) as ExiDocument;
+    const doc = codec.decodeFragment(r, st) as ExiDocument;
     finish(r, doc);
     return doc;
   } catch (e) {
     throw asExiError(e, r.pos);
+  } finally {
+    busy = outer;
   }
 }
 
@@ -142,13 +177,18 @@ export function decodeFragment(schema: SchemaName | string, bytes: Uint8Array): 
  */
 export function encodeFragment(schema: SchemaName | string, fragment: unknown, options?: EncodeOptions): Uint8Array {
   const codec = codecOf(schema);
-  const w = new BitWriter(true);
+  const w = writer();
+  const st = table(options?.stringTableHits === true);
+  const outer = busy;
+  busy = true;
   try {
     w.bits(HEADER_BYTE, 8);
-    codec.encodeFragment(w, new StringTable(options?.stringTableHits === true), fragment);
+    codec.encodeFragment(w, st, fragment);
     return w.finish();
   } catch (e) {
     throw asExiError(e, w.bitLength);
+  } finally {
+    busy = outer;
   }
 }
 

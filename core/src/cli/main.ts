@@ -34,11 +34,12 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
     io.stdout.write(softwareVersion() + '\n');
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.stderr.write(`secc: unknown command '${name}'\n${overview()}\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(command.help + '\n');
     return 0;

@@ -11,6 +11,8 @@ const SHIPPED: ReadonlyArray<readonly [name: string, module: string]> = [
   ['firmware-update', '@opensecc/plugin-firmware-update'],
   ['logging', '@opensecc/plugin-logging'],
   ['can', '@opensecc/plugin-can'],
+  ['pnc', '@opensecc/plugin-pnc'],
+  ['vas', '@opensecc/plugin-vas'],
 ];
 
 export function builtInPlugins(): BuiltInPlugin[] {

@@ -5,7 +5,8 @@
 import type { Logger } from '@opensecc/plugin-api';
 import { SlacEv, type SlacLink } from '../slac/index.js';
 import { DinEvcc, type DinEvccResult } from '../v2g/din/evcc.js';
-import { Iso2Evcc, type Iso2EvccResult } from '../v2g/iso2/evcc.js';
+import { Iso2Evcc, type Iso2EvccResult, type RequestedService } from '../v2g/iso2/evcc.js';
+import type { Iso2EvccPncOptions } from '../v2g/iso2/evcc-pnc.js';
 import { discoverSecc } from '../v2g/sdp/client.js';
 import { V2gtpClient } from '../v2g/transport/client.js';
 import { Battery, type BatteryOptions } from './battery.js';
@@ -28,6 +29,8 @@ export interface EvSimulatorOptions {
   readonly pauseMs?: number;
   /** ISO 15118-2: renegotiate once on the EV's initiative at this SoC. */
   readonly renegotiateAtSoc?: number;
+  /** ISO 15118-2: value-added services to detail and select besides charging. */
+  readonly services?: readonly RequestedService[];
   /** SDP target: a unicast address (simulation on one host), else ff02::1 on `iface`. */
   readonly host?: string;
   /** The EV's network interface (real PLC modem or a veth end): SDP multicast, SLAC raw socket. */
@@ -36,6 +39,8 @@ export interface EvSimulatorOptions {
   readonly tls?: boolean;
   /** Trust anchor for the SECC certificate (PEM); without it the certificate is not verified. */
   readonly tlsCa?: Buffer | string;
+  /** ISO 15118-2 Plug & Charge credentials (Contract payment). */
+  readonly pnc?: Iso2EvccPncOptions;
   readonly battery?: BatteryOptions;
   readonly pilot?: EvPilot;
   /** Run SLAC over this link before SDP. */
@@ -72,6 +77,20 @@ export interface EvSimSummary {
   /** ISO 15118-2: the session was paused and resumed (same SessionID). */
   readonly resumed?: boolean;
   readonly renegotiations?: number;
+  /** ISO 15118-2 with --pnc: the contract's eMAID and whether it was installed in the session. */
+  readonly emaid?: string;
+  readonly contract_installed?: boolean;
+  readonly contract_updated?: boolean;
+  /** Hex serial number of the contract certificate paid with. */
+  readonly contract_serial?: string;
+  /** ISO 15118-2 with --services: the value-added services selected (ServiceID, ParameterSetID, ServiceName). */
+  readonly selected_services?: ReadonlyArray<{ readonly service_id: number; readonly parameter_set_id?: number; readonly name?: string }>;
+}
+
+/** The summary's selected_services from an ISO 15118-2 result ([] before or without a selection). */
+function selectedOf(result: DinEvccResult | Iso2EvccResult | undefined): NonNullable<EvSimSummary['selected_services']> {
+  if (!result || !('selectedServices' in result)) return [];
+  return result.selectedServices.map((s) => ({ service_id: s.serviceId, ...(s.parameterSetId !== undefined ? { parameter_set_id: s.parameterSetId } : {}), ...(s.name !== undefined ? { name: s.name } : {}) }));
 }
 
 export async function runEvSimulation(options: EvSimulatorOptions): Promise<EvSimSummary> {
@@ -94,6 +113,8 @@ export async function runEvSimulation(options: EvSimulatorOptions): Promise<EvSi
     ...(result?.sessionId ? { session_id: result.sessionId } : {}),
     sequence: compress([...exchanges, ...(result?.exchanges ?? [])].map((e) => `${e.request}:${e.code}`)),
     ...(result && 'renegotiations' in result ? { renegotiations: result.renegotiations } : {}),
+    ...(result && 'emaid' in result && result.emaid ? { emaid: result.emaid, contract_installed: result.contractInstalled === true, contract_updated: result.contractUpdated === true, ...(result.contractSerial ? { contract_serial: result.contractSerial } : {}) } : {}),
+    ...(options.services?.length ? { selected_services: selectedOf(result) } : {}),
     ...extra,
   });
 
@@ -170,6 +191,8 @@ export async function runEvSimulation(options: EvSimulatorOptions): Promise<EvSi
           ...timing,
           ...(resumeSessionId ? { resumeSessionId } : options.pauseAtSoc !== undefined ? { pauseAtSoc: options.pauseAtSoc } : {}),
           ...(options.renegotiateAtSoc !== undefined ? { renegotiateAtSoc: options.renegotiateAtSoc } : {}),
+          ...(options.services?.length ? { services: options.services } : {}),
+          ...(options.pnc ? { pnc: options.pnc } : {}),
           hooks: {
             beforeCableCheck: () => pilot?.requestPower(),
             afterPowerDeliveryStart: () => pilot?.requestPower(),

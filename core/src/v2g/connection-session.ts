@@ -12,7 +12,9 @@ import { DinSeccSession, type DinOutcome, type DinSeccConfig, type DinSeccHooks 
 import type { EvseDataSource, HlcReporter } from './evse-data.js';
 import type { Iso2SeccConfig } from './iso2/config.js';
 import type { Iso2EvseDataSource } from './iso2/evse-data.js';
+import type { Iso2ServiceProvider } from './iso2/services.js';
 import { Iso2SeccSession, type Iso2Outcome } from './iso2/secc.js';
+import type { Iso2PncProvider } from './iso2/pnc.js';
 import { HLC } from './topics.js';
 import { describeClose, type V2gtpConnection } from './transport/connection.js';
 import { PAYLOAD_TYPE } from './transport/header.js';
@@ -41,6 +43,10 @@ export interface ConnectionSessionDeps {
   readonly iso2?: Partial<Iso2SeccConfig>;
   /** ISO 15118-2's extra customer data (AC limits, schedules, tariffs, meter, renegotiation). */
   readonly iso2Evse?: Iso2EvseDataSource;
+  /** ISO 15118-2 value-added services (the vas plugin's provider), if one is installed. */
+  readonly iso2Services?: Iso2ServiceProvider;
+  /** ISO 15118-2 Plug & Charge (the pnc plugin's provider), if one is installed. */
+  readonly iso2Pnc?: Iso2PncProvider;
   readonly hooks?: DinSeccHooks;
   readonly previousSessionId?: string;
   /** Each request/response pair, for traces and tests. */
@@ -142,6 +148,9 @@ export class ConnectionSession {
       this.din = new Iso2SeccSession({
         ...common,
         ...(this.deps.iso2Evse ? { iso2Evse: this.deps.iso2Evse } : {}),
+        ...(this.deps.iso2Services ? { services: this.deps.iso2Services } : {}),
+        ...(this.deps.iso2Pnc ? { pnc: this.deps.iso2Pnc } : {}),
+        secure: this.deps.connection.secure,
         config: { ongoingTimeoutMs: this.deps.timeouts.ongoingMs, ...(this.deps.din?.powerDeliveryTimeoutMs ? { powerDeliveryTimeoutMs: this.deps.din.powerDeliveryTimeoutMs } : {}), ...(this.deps.din?.cableCheckNeedsStateC !== undefined ? { cableCheckNeedsStateC: this.deps.din.cableCheckNeedsStateC } : {}), ...this.deps.iso2 },
       });
     } else {

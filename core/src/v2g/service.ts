@@ -11,6 +11,8 @@ import { ConnectionSession, IMPLEMENTED_PROTOCOLS } from './connection-session.j
 import type { DinSeccHooks } from './din/secc.js';
 import { BusEvseData, HlcReporter, type EvseDataSource } from './evse-data.js';
 import { BusIso2EvseData, type Iso2EvseDataSource } from './iso2/evse-data.js';
+import type { Iso2ServiceProvider } from './iso2/services.js';
+import type { Iso2PncProvider } from './iso2/pnc.js';
 import { linkLocalAddress, SdpServer } from './sdp/server.js';
 import { HLC, type HlcSessionState } from './topics.js';
 import type { V2gtpConnection } from './transport/connection.js';
@@ -58,6 +60,8 @@ export class V2gService {
   private previousSessionId: string | undefined;
   private unsubscribeCp: (() => void) | undefined;
   private readonly listeners: V2gServiceEvents[] = [];
+  private serviceProvider: Iso2ServiceProvider | undefined;
+  private pncProvider: Iso2PncProvider | undefined;
 
   constructor(private readonly options: V2gServiceOptions) {
     this.config = resolveV2gConfig(options.config);
@@ -73,6 +77,30 @@ export class V2gService {
     return () => {
       const i = this.listeners.indexOf(events);
       if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * Install the ISO 15118-2 value-added services provider (the vas plugin): sessions that start
+   * afterwards offer its services. One provider at a time; the returned function removes it.
+   */
+  setServiceProvider(provider: Iso2ServiceProvider): () => void {
+    if (this.serviceProvider && this.serviceProvider !== provider) throw new Error('a value-added services provider is installed already');
+    this.serviceProvider = provider;
+    return () => {
+      if (this.serviceProvider === provider) this.serviceProvider = undefined;
+    };
+  }
+
+  /**
+   * Install the ISO 15118-2 Plug & Charge provider (the pnc plugin): sessions that start afterwards
+   * may offer Contract payment. One provider at a time; the returned function removes it.
+   */
+  setPncProvider(provider: Iso2PncProvider): () => void {
+    if (this.pncProvider && this.pncProvider !== provider) throw new Error('a Plug & Charge provider is installed already');
+    this.pncProvider = provider;
+    return () => {
+      if (this.pncProvider === provider) this.pncProvider = undefined;
     };
   }
 
@@ -174,6 +202,8 @@ export class V2gService {
       din: { evseId: this.config.evseId, powerDeliveryTimeoutMs: this.config.powerDeliveryTimeoutMs, cableCheckNeedsStateC: this.config.cableCheckNeedsStateC },
       iso2: this.config.iso2 ?? {},
       iso2Evse: this.iso2Evse,
+      ...(this.serviceProvider ? { iso2Services: this.serviceProvider } : {}),
+      ...(this.pncProvider ? { iso2Pnc: this.pncProvider } : {}),
       ...(this.options.port ? { port: this.options.port } : {}),
       ...(this.previousSessionId ? { previousSessionId: this.previousSessionId } : {}),
       onExchange: (exchange) => this.emit('exchange', exchange),

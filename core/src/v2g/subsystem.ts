@@ -10,6 +10,7 @@ import { logDirOfConfig } from '../trace/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { SimulatedEv, type SimulatedBoard } from '../hal/index.js';
 import { SimulatedDcPowerSupply } from '../sim/dc-power-supply.js';
+import { SimPncBackend } from '../sim/pnc-backend.js';
 import { SimulatedAcEvse } from './iso2/sim-ac-evse.js';
 import { runDcDemo } from '../sim/demo.js';
 import { SimLinkHost } from '../sim/link.js';
@@ -86,6 +87,13 @@ export function registerV2g(kernel: Kernel, options: RegisterV2gOptions): void {
     // ISO 15118-2 AC: the simulated AC side (EVSEMaxCurrent, nominal voltage, a meter) on the same topics.
     const acEvse = new SimulatedAcEvse({ bus: kernel.bus.view({ kind: 'kernel', name: 'sim-ac-evse' }), log: kernel.logs.for('sim-ac-evse') });
     kernel.lifecycle.add({ name: 'sim-ac-evse', start: () => acEvse.start(), stop: () => acEvse.stop() });
+  }
+
+  // Plug & Charge: with the pnc plugin on a generated PKI, a simulated certificate backend answers its requests.
+  const pnc = (kernel.config.current as unknown as { plugins?: { pnc?: { enabled?: boolean; config?: { pkiDir?: string } } } }).plugins?.pnc;
+  if (pnc?.enabled !== false && pnc?.config?.pkiDir) {
+    const backend = new SimPncBackend({ bus: kernel.bus.view({ kind: 'kernel', name: 'sim-pnc-backend' }), log: kernel.logs.for('sim-pnc-backend'), pkiDir: resolve(pnc.config.pkiDir) });
+    kernel.lifecycle.add({ name: 'sim-pnc-backend', start: () => backend.start(), stop: () => backend.stop() });
   }
 
   const board = options.board;

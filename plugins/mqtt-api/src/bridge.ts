@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Duplex } from 'node:stream';
+import { connect, MqttClient, type IClientOptions } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import { topicMatches, type Bus, type BusMessage, type Logger, type TopicDefinition, type Unsubscribe } from '@opensecc/plugin-api';
 import { PayloadDecodeError, TopicCodec, excerpt } from './codec.js';
 import type { MqttApiConfig } from './config.js';
@@ -9,10 +11,21 @@ import type { TopicRegistryView } from './registry-view.js';
 import { MQTT_ERROR_TOPIC, ONLINE_TOPIC, type MqttApiError } from './topics/api.js';
 import { tlsOptions } from './tls.js';
 
+// mqtt-packet pre-builds 65 536 two-byte Buffers (about 7 MiB of heap) on its first write, to save
+// two byte writes per packet; a charging station has 128 MiB, so the bytes are built as needed.
+mqttPacket.writeToStream.cacheNumbers = false;
+
 /** The stack's own namespace: anything published under it must be a registered topic. */
 export const STACK_PREFIX = 'ci/';
 /** Bus patterns whose registered subscribeable-only topics go out to MQTT. */
 export const EXPORTED_BUS_PATTERNS = ['ci/#', 'firmware/#'] as const;
+
+/** Where the bridge connects: a URL, and for the embedded broker a connection inside the process. */
+export interface BrokerTarget {
+  readonly url: string;
+  /** When set, used instead of dialling `url` (which then only names the broker in logs and status). */
+  readonly openConnection?: () => Duplex;
+}
 
 export interface BridgeStatus {
   readonly connected: boolean;
@@ -48,8 +61,12 @@ export class MqttBridge {
     private readonly registry: TopicRegistryView,
     private readonly log: Logger,
     private config: MqttApiConfig,
-    private url: string,
+    private target: BrokerTarget,
   ) {}
+
+  private get url(): string {
+    return this.target.url;
+  }
 
   status(): BridgeStatus {
     return { connected: this.client?.connected ?? false, url: this.url, failedAttempts: this.failedAttempts };
@@ -101,7 +118,18 @@ export class MqttBridge {
     if (client.connected) {
       // Say goodbye explicitly (the last will covers only an unclean loss).
       // Bounded: a broker that stopped answering must not hold up the daemon's shutdown.
-      await Promise.race([this.send(client, ONLINE_TOPIC, Buffer.from('false'), true), new Promise((resolve) => setTimeout(resolve, 1000))]);
+      // Waits for the broker to deliver it back (we subscribe ci/#), not only for its PUBACK: the
+      // embedded broker acknowledges before it has passed the message on, and stops right after us.
+      const delivered = new Promise<void>((resolve) => {
+        const onMessage = (topic: string, payload: Buffer) => {
+          if (topic !== ONLINE_TOPIC || payload.toString() !== 'false') return;
+          client.off('message', onMessage);
+          resolve();
+        };
+        client.on('message', onMessage);
+      });
+      const sent = this.send(client, ONLINE_TOPIC, Buffer.from('false'), true);
+      await Promise.race([Promise.all([sent, delivered]), new Promise((resolve) => setTimeout(resolve, 1000))]);
     }
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => client.end(true, () => resolve()), 1000);
@@ -113,9 +141,9 @@ export class MqttBridge {
   }
 
   /** Apply a new config: drop the connection and connect with the new options. */
-  async reconfigure(config: MqttApiConfig, url: string): Promise<void> {
+  async reconfigure(config: MqttApiConfig, target: BrokerTarget): Promise<void> {
     this.config = config;
-    this.url = url;
+    this.target = target;
     this.ready = false;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
@@ -146,7 +174,8 @@ export class MqttBridge {
   }
 
   private createClient(): MqttClient {
-    const client = connect(this.url, this.clientOptions());
+    const open = this.target.openConnection;
+    const client = open ? new MqttClient(() => open(), this.clientOptions()) : connect(this.url, this.clientOptions());
     client.on('connect', () => this.onConnect(client));
     client.on('message', (topic, payload, packet) => this.onMqttMessage(topic, payload, packet.retain));
     client.on('error', (error) => {

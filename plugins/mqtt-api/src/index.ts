@@ -1,5 +1,6 @@
 import { definePlugin, type PluginManifest } from '@opensecc/plugin-api';
-import { MqttBridge, type BridgeStatus } from './bridge.js';
+import type { Duplex } from 'node:stream';
+import { MqttBridge, type BridgeStatus, type BrokerTarget } from './bridge.js';
 import { CONFIG_SCHEMA, DEFAULT_BROKER_URL, withDefaults, type MqttApiConfig } from './config.js';
 import type { TopicRegistryView } from './registry-view.js';
 import { API_TOPICS } from './topics/api.js';
@@ -21,6 +22,7 @@ export interface MqttApi {
 /** What the embedded broker plugin offers as capability `mqtt-broker` (structural, no import). */
 interface EmbeddedBroker {
   readonly url: string;
+  openConnection?(): Duplex;
 }
 
 export const manifest: PluginManifest = {
@@ -34,14 +36,20 @@ export const manifest: PluginManifest = {
   topics: API_TOPICS,
 };
 
-/** Unset url: the embedded broker when it runs, else the conventional local address. */
-function brokerUrl(config: MqttApiConfig, use: <T>(capability: string) => T): string {
-  if (config.url) return config.url;
+/**
+ * Unset url: the embedded broker when it runs, over an in-process connection (no socket), else the
+ * conventional local address.
+ */
+function brokerTarget(config: MqttApiConfig, use: <T>(capability: string) => T): BrokerTarget {
+  if (config.url) return { url: config.url };
+  let broker: EmbeddedBroker | undefined;
   try {
-    return use<EmbeddedBroker>('mqtt-broker').url;
+    broker = use<EmbeddedBroker | undefined>('mqtt-broker');
   } catch {
-    return DEFAULT_BROKER_URL;
+    broker = undefined;
   }
+  if (!broker?.url) return { url: DEFAULT_BROKER_URL };
+  return { url: broker.url, ...(broker.openConnection ? { openConnection: () => broker.openConnection!() } : {}) };
 }
 
 export default definePlugin<Partial<MqttApiConfig>, MqttApi>({
@@ -49,12 +57,12 @@ export default definePlugin<Partial<MqttApiConfig>, MqttApi>({
   start(ctx) {
     const config = withDefaults(ctx.config);
     const registry = ctx.use<TopicRegistryView>('topics');
-    const bridge = new MqttBridge(ctx.bus, registry, ctx.log, config, brokerUrl(config, ctx.use));
+    const bridge = new MqttBridge(ctx.bus, registry, ctx.log, config, brokerTarget(config, ctx.use));
 
     bridge.start();
     ctx.onConfigChange((next) => {
       const nextConfig = withDefaults(next);
-      return bridge.reconfigure(nextConfig, brokerUrl(nextConfig, ctx.use));
+      return bridge.reconfigure(nextConfig, brokerTarget(nextConfig, ctx.use));
     });
     ctx.signal.addEventListener('abort', () => void bridge.stop(), { once: true });
     return {

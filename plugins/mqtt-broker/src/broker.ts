@@ -1,6 +1,13 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
+import mqttPacket from 'mqtt-packet';
 import type { Logger } from '@opensecc/plugin-api';
+import { inProcessLink } from './in-process-link.js';
+
+// mqtt-packet pre-builds 65 536 two-byte Buffers (about 7 MiB of heap) on its first write, to save
+// two byte writes per packet; a charging station has 128 MiB, so the bytes are built as needed.
+mqttPacket.writeToStream.cacheNumbers = false;
 
 export interface EmbeddedBrokerOptions {
   readonly host: string;
@@ -37,6 +44,13 @@ export class EmbeddedBroker {
   get url(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
     return `mqtt://${host}:${this.port}`;
+  }
+
+  /** A client connection inside this process (no socket): the stream the client reads and writes. */
+  openConnection(): Duplex {
+    const [clientSide, brokerSide] = inProcessLink();
+    this.aedes.handle(brokerSide);
+    return clientSide;
   }
 
   get connectedClients(): number {

@@ -1,7 +1,9 @@
+import type { Duplex } from 'node:stream';
 import { definePlugin, type PluginManifest } from '@opensecc/plugin-api';
 import { EmbeddedBroker } from './broker.js';
 
 export { EmbeddedBroker, BrokerListenError, type EmbeddedBrokerOptions } from './broker.js';
+export { inProcessLink } from './in-process-link.js';
 
 export interface MqttBrokerConfig {
   readonly enabled: boolean;
@@ -9,11 +11,15 @@ export interface MqttBrokerConfig {
   readonly port: number;
 }
 
-/** Capability `mqtt-broker`: where the embedded broker listens (the MQTT API connects there by default). */
+/**
+ * Capability `mqtt-broker`: where the embedded broker listens, and a connection to it inside the
+ * process (the MQTT API uses that by default, so its traffic never touches a socket).
+ */
 export interface MqttBrokerApi {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  openConnection(): Duplex;
 }
 
 export const manifest: PluginManifest = {
@@ -41,7 +47,7 @@ export default definePlugin<Partial<MqttBrokerConfig>, MqttBrokerApi>({
     }
     const broker = await EmbeddedBroker.start({ host: ctx.config.host ?? '127.0.0.1', port: ctx.config.port ?? 1883 }, ctx.log);
     return {
-      api: { url: broker.url, host: broker.host, port: broker.port },
+      api: { url: broker.url, host: broker.host, port: broker.port, openConnection: () => broker.openConnection() },
       stop: () => broker.close(),
     };
   },

@@ -17,7 +17,7 @@ import { SUBSYSTEM_TOPICS } from '@opensecc/core/daemon/subsystem-topics';
 import type { DaemonOptions } from '@opensecc/core/daemon/daemon';
 import { SimulatedBoard } from '@opensecc/core/hal/index';
 import { Iec61851Controller } from '@opensecc/core/iec61851/index';
-import { freePort } from './mqtt-client.js';
+import { freePort } from '#support/net.js';
 
 /** The MQTT plugins of issue 3; every other shipped plugin is switched off. */
 const MQTT_PLUGINS = new Set(['mqtt-broker', 'mqtt-api']);

@@ -1,14 +1,15 @@
 /**
  * The customer's side of the end-to-end tests: a real `mqtt` client that records every message it
- * receives (retained flag included) and can wait for one; plus free loopback ports and a Mosquitto
- * process on one of them.
+ * receives (retained flag included) and can wait for one; plus a Mosquitto process on a free
+ * loopback port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect, createServer, type AddressInfo } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { freePort } from '#support/net.js';
 
 export interface Received {
   readonly topic: string;
@@ -77,14 +78,6 @@ export async function waitUntil(what: string, condition: () => boolean, timeoutM
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export function canConnect(port: number): Promise<boolean> {

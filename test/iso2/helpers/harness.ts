@@ -4,97 +4,16 @@
  * asked, and a logger that records every line.
  */
 import { encode, decode } from '@opensecc/exi-codec';
-import { KernelBus } from '@opensecc/core/kernel/bus';
-import { TopicRegistry } from '@opensecc/core/kernel/topic-registry';
-import type { Bus, Logger, LogFn } from '@opensecc/plugin-api';
-import { HLC_TOPICS, HlcReporter, type EvseData, type EvseDataSource, type V2gChargingPort, type V2gCpState } from '@opensecc/core/v2g/index';
+import { validatingBus, type ValidatingBus } from '#support/bus.js';
+import { FakePort } from '#support/charging-port.js';
+import { ManualEvse } from '#support/evse.js';
+import { recordingLogger } from '#support/log.js';
+import { HLC_TOPICS, HlcReporter } from '@opensecc/core/v2g/index';
 import { BusIso2EvseData, ISO2_TOPICS, Iso2SeccSession, type Iso2Outcome, type Iso2SeccConfig } from '@opensecc/core/v2g/iso2/index';
 
-export interface LogLine {
-  readonly level: string;
-  readonly message: string;
-  readonly fields: Record<string, unknown>;
-}
-
-export function recordingLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: LogLine[] } {
-  const make = (level: string): LogFn =>
-    ((a: unknown, b?: unknown) => {
-      if (typeof a === 'string') lines.push({ level, message: a, fields: { ...bindings } });
-      else lines.push({ level, message: typeof b === 'string' ? b : '', fields: { ...bindings, ...(a as Record<string, unknown>) } });
-    }) as LogFn;
-  return {
-    lines,
-    trace: make('trace'),
-    debug: make('debug'),
-    info: make('info'),
-    warn: make('warn'),
-    error: make('error'),
-    fatal: make('fatal'),
-    child: (more) => recordingLogger(lines, { ...bindings, ...more }),
-  };
-}
-
-export function iso2Bus(): { kernelBus: KernelBus; bus: Bus; registry: TopicRegistry } {
-  const registry = new TopicRegistry();
-  registry.add('v2g', HLC_TOPICS);
-  registry.add('v2g-iso2', ISO2_TOPICS);
-  const kernelBus = new KernelBus({
-    validate: (topic, value) => registry.validate(topic, value),
-    retainPolicy: (topic) => registry.retained(topic),
-    onHandlerError: (error) => {
-      throw error;
-    },
-  });
-  return { kernelBus, bus: kernelBus.view({ kind: 'kernel', name: 'v2g' }), registry };
-}
-
-export const READY_EVSE: EvseData = {
-  presentVoltage: { value: 0, multiplier: 0, unit: 'V' },
-  presentCurrent: { value: 0, multiplier: 0, unit: 'A' },
-  maxVoltage: { value: 500, multiplier: 0, unit: 'V' },
-  maxCurrent: { value: 200, multiplier: 0, unit: 'A' },
-  maxPower: { value: 100, multiplier: 3, unit: 'W' },
-  minVoltage: { value: 150, multiplier: 0, unit: 'V' },
-  minCurrent: { value: 0, multiplier: 0, unit: 'A' },
-  currentRegulationTolerance: undefined,
-  peakCurrentRipple: { value: 5, multiplier: 0, unit: 'A' },
-  energyToBeDelivered: undefined,
-  isolationStatus: 'Valid',
-  statusCode: 'EVSE_Ready',
-  processing: 'Finished',
-  authorization: 'Accepted',
-  stopCharging: false,
-  errorShutdown: false,
-};
-
-export class ManualEvse implements EvseDataSource {
-  data: EvseData = { ...READY_EVSE };
-  read(): EvseData {
-    return this.data;
-  }
-  set(change: Partial<EvseData>): void {
-    this.data = { ...this.data, ...change };
-  }
-}
-
-/** A charging port that records what the session asked. */
-export class FakePort implements V2gChargingPort {
-  readonly calls: string[] = [];
-  cpState: V2gCpState | undefined = 'C';
-  closeResult = true;
-  setHighLevelCommunication(enabled: boolean): void {
-    this.calls.push(`hlc:${enabled}`);
-  }
-  async requestPowerDelivery(on: boolean): Promise<boolean> {
-    this.calls.push(`power:${on}`);
-    return on ? this.closeResult : true;
-  }
-  onCpStateChange(): () => void {
-    return () => {};
-  }
-  safeStop(fault: { code: string }): void {
-    this.calls.push(`safeStop:${fault.code}`);
-  }
+/** HLC and ISO 15118-2 topics registered. */
+export function iso2Bus(): ValidatingBus {
+  return validatingBus({ v2g: HLC_TOPICS, 'v2g-iso2': ISO2_TOPICS });
 }
 
 export const ZERO_ID = '0000000000000000';

@@ -20,7 +20,8 @@ import {
   type V2gtpConnection,
 } from '@opensecc/core/v2g/index';
 import { BusIso2EvseData, Iso2SeccSession, type Iso2Outcome, type Iso2SeccConfig } from '@opensecc/core/v2g/iso2/index';
-import { iso2Bus, recordingLogger } from './harness.js';
+import { recordingLogger } from '#support/log.js';
+import { iso2Bus } from './harness.js';
 
 export interface ServedSession {
   protocol: AppProtocolName | undefined;

@@ -5,12 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelBus } from '@opensecc/core/kernel/bus';
 import brokerPlugin, { type MqttBrokerApi, type MqttBrokerConfig } from '@opensecc/plugin-mqtt-broker';
+import { freePort } from '#support/net.js';
 import { startPlugin, type StartedPlugin } from './plugin-context.js';
+
 
 export interface BrokerUnderTest {
   readonly kind: string;
@@ -23,14 +25,6 @@ export interface BrokerUnderTest {
 }
 
 export const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p));
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Resolves once something accepts TCP connections on the port (retries every 20 ms, up to `attempts`). */
 async function waitForListener(port: number, attempts = 250): Promise<void> {

@@ -12,15 +12,24 @@ export class BitReader {
   pos: number;
   /** The event code framedCode() read after a value; -1 when the stream ended before it. */
   code = 0;
-  readonly end: number;
-  private readonly byteLength: number;
-  constructor(
-    readonly buf: Uint8Array,
-    startBit = 0,
-  ) {
+  buf: Uint8Array;
+  end: number;
+  private byteLength: number;
+  constructor(buf: Uint8Array, startBit = 0) {
+    this.buf = buf;
     this.pos = startBit;
     this.byteLength = buf.length;
     this.end = buf.length * 8;
+  }
+
+  /** Starts over on another stream: decode() keeps one reader instead of allocating one per call. */
+  reset(buf: Uint8Array): this {
+    this.buf = buf;
+    this.pos = 0;
+    this.code = 0;
+    this.byteLength = buf.length;
+    this.end = buf.length * 8;
+    return this;
   }
 
   get remaining(): number {
@@ -101,22 +110,47 @@ export class BitReader {
    * code goes to `code`. When the stream cannot hold both, reads the value alone and sets code
    * to -1, so that the failing code read happens where it did (badEventAfterValue).
    */
-  framedCode(n: number, min: number, max: number, k: number, isEnum = false): number {
+  framedCode(n: number, min: number, max: number, k: number, isEnum?: boolean): number {
+    // The window read of bits(), repeated here, and only the success path: small enough for
+    // V8 to inline at every call site. Anything else starts over in framedCodeSlow().
+    const t = n + 1 + k;
+    const pos = this.pos;
+    const i = pos >>> 3;
+    const sh = 32 - (pos & 7) - t;
+    if (sh > 0 && i + 3 < this.byteLength) {
+      const buf = this.buf;
+      const x = (((buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!) >>> sh) & ((1 << t) - 1);
+      // CH bit and value: since max - min < 2^n, a set CH bit also fails this one check.
+      const v = (x >>> k) + min;
+      if (v <= max) {
+        this.pos = pos + t;
+        this.code = x & ((1 << k) - 1);
+        return v;
+      }
+    }
+    return this.framedCodeSlow(n, min, max, k, isEnum);
+  }
+
+  /** framedCode() near the end of the stream, for wide reads, and its failures. */
+  private framedCodeSlow(n: number, min: number, max: number, k: number, isEnum = false): number {
     const t = n + 1 + k;
     if (this.end - this.pos < t) {
       const v = this.framedOpen(n, min, max, isEnum);
       this.code = -1;
       return v;
     }
+    const pos = this.pos;
     const x = this.bits(t);
     const y = x >>> k;
     const v = (y & ((1 << n) - 1)) + min;
-    if (y >>> n !== 0 || v > max) {
-      this.pos -= k;
-      this.badFramed(n, y, v, max, isEnum);
-    }
+    if (y >>> n !== 0 || v > max) this.badFramedAt(pos + n + 1, n, y, v, max, isEnum);
     this.code = x & ((1 << k) - 1);
     return v;
+  }
+
+  private badFramedAt(pos: number, n: number, x: number, v: number, max: number, isEnum: boolean): never {
+    this.pos = pos;
+    return this.badFramed(n, x, v, max, isEnum);
   }
 
   private badFramed(n: number, x: number, v: number, max: number, isEnum: boolean): never {
@@ -130,6 +164,36 @@ export class BitReader {
    * 16384: nearly every physical value) take one 18-bit read; longer ones go the general way.
    */
   framedIntOpen(min: number, max: number): number {
+    const start = this.pos;
+    const i = start >>> 3;
+    // Only the success path, to stay small enough to inline; the rest is framedIntSlow().
+    if (i + 3 < this.byteLength) {
+      const buf = this.buf;
+      // 18 bits from any bit offset fit one 32-bit window of four whole bytes: CH, sign, two bytes.
+      const x = (((buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!) >>> (14 - (start & 7))) & 0x3ffff;
+      if (x < 0x20000) {
+        const b1 = (x >>> 8) & 0xff;
+        if (b1 < 0x80) {
+          const v = x & 0x10000 ? -b1 - 1 : b1;
+          if (v >= min && v <= max) {
+            this.pos = start + 10;
+            return v;
+          }
+        } else if ((x & 0x80) === 0) {
+          const m = (b1 & 0x7f) | ((x & 0x7f) << 7);
+          const v = x & 0x10000 ? -m - 1 : m;
+          if (v >= min && v <= max) {
+            this.pos = start + 18;
+            return v;
+          }
+        }
+      }
+    }
+    return this.framedIntSlow(min, max);
+  }
+
+  /** framedIntOpen() near the end of the stream, for longer magnitudes, and its failures. */
+  private framedIntSlow(min: number, max: number): number {
     const start = this.pos;
     if (this.end - start < 18) return this.framedIntShort(min, max);
     const x = this.bits(18);
@@ -171,6 +235,32 @@ export class BitReader {
 
   /** CH (0) and an EXI Unsigned Integer up to max; up to two bytes (< 16384) in one read. */
   framedUintOpen(max: number): number {
+    const start = this.pos;
+    const i = start >>> 3;
+    // Only the success path, to stay small enough to inline; the rest is framedUintSlow().
+    if (i + 3 < this.byteLength) {
+      const buf = this.buf;
+      // 17 bits from any bit offset fit one 32-bit window of four whole bytes: CH, two bytes.
+      const x = (((buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!) >>> (15 - (start & 7))) & 0x1ffff;
+      if (x < 0x8000) {
+        const v = x >>> 8;
+        if (v <= max) {
+          this.pos = start + 9;
+          return v;
+        }
+      } else if (x < 0x10000 && (x & 0x80) === 0) {
+        const v = ((x >>> 8) & 0x7f) | ((x & 0x7f) << 7);
+        if (v <= max) {
+          this.pos = start + 17;
+          return v;
+        }
+      }
+    }
+    return this.framedUintSlow(max);
+  }
+
+  /** framedUintOpen() near the end of the stream, for longer values, and its failures. */
+  private framedUintSlow(max: number): number {
     const start = this.pos;
     if (this.end - start < 17) return this.framedUintShort(max);
     const x = this.bits(17);
@@ -274,7 +364,7 @@ export class BitReader {
    * decimal string. Magnitudes of up to seven 7-bit groups (below 2^49, e.g. timestamps) are
    * read as numbers; longer ones start over with BigInt.
    */
-  bigJson(signed: boolean, min: bigint | undefined, max: bigint | undefined): number | string {
+  bigJson(signed: boolean, minN: number, maxN: number, min: bigint | undefined, max: bigint | undefined): number | string {
     const start = this.pos;
     const neg = signed ? this.bits(1) : 0;
     let m = 0;
@@ -284,7 +374,8 @@ export class BitReader {
       m += (b & 0x7f) * mul;
       if (b < 0x80) {
         const v = neg ? -m - 1 : m;
-        if ((min !== undefined && v < min) || (max !== undefined && v > max)) this.fail('out-of-range', `value ${v} outside [${min ?? ''}, ${max ?? ''}]`, start);
+        // minN/maxN: the bounds as numbers, so that the check needs no BigInt.
+        if (v < minN || v > maxN) this.fail('out-of-range', `value ${v} outside [${min ?? ''}, ${max ?? ''}]`, start);
         return v;
       }
       mul *= 128;

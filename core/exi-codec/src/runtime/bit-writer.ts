@@ -21,6 +21,15 @@ export class BitWriter {
     this.buf = shared ? scratch : new Uint8Array(64);
   }
 
+  /** Starts a new stream in the shared scratch buffer (encode() keeps one writer). */
+  reset(): this {
+    this.buf = scratch;
+    this.len = 0;
+    this.cur = 0;
+    this.n = 0;
+    return this;
+  }
+
   get bitLength(): number {
     return this.len * 8 + this.n;
   }
@@ -83,9 +92,19 @@ export class BitWriter {
   }
 
   private uintLong(v: number): void {
-    while (v >= 128) {
+    // Above 31 bits, integer shifts would wrap: divide down to there first.
+    while (v > 0x7fffffff) {
       this.bits((v % 128) | 128, 8);
       v = Math.floor(v / 128);
+    }
+    if (v >= 0x200000) {
+      // Three continued groups in one write.
+      this.bits(0x808080 | ((v & 0x7f) << 16) | (((v >>> 7) & 0x7f) << 8) | ((v >>> 14) & 0x7f), 24);
+      v >>>= 21;
+    }
+    while (v >= 128) {
+      this.bits((v & 0x7f) | 128, 8);
+      v >>>= 7;
     }
     this.bits(v, 8);
   }
@@ -132,6 +151,7 @@ export class BitWriter {
     this.len = len;
     this.cur = 0;
     this.n = 0;
+    // (A view on a shared slab, as Node's Buffer pool hands out, measured slower than this copy.)
     return buf.slice(0, len);
   }
 }

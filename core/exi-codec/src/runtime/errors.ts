@@ -11,6 +11,7 @@ export type ExiErrorKind =
   | 'unexpected-element' // a key the schema does not allow at that place
   | 'trailing-data' // bytes after the end of the document
   | 'unknown-schema'
+  | 'schema-not-loaded' // a schema loaded on demand (ISO 15118-20): await loadSchema(name) first
   | 'internal';
 
 /**

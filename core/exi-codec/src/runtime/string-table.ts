@@ -16,12 +16,24 @@ const bitsFor = (n: number): number => (n <= 1 ? 0 : 32 - Math.clz32(n - 1));
  * EXIficient does (EXI 1.0 section 7.3.3).
  */
 export class StringTable {
-  constructor(private readonly useHits = false) {}
+  constructor(private useHits = false) {}
 
   private global: string[] = EMPTY;
   private local: (string[] | undefined)[] = EMPTY;
   private globalIndex: Map<string, number> | undefined;
   private localIndex: (Map<string, number> | undefined)[] | undefined;
+
+  /** Empties the table for the next stream (encode() and decode() keep one table). */
+  reset(useHits = false): this {
+    this.useHits = useHits;
+    if (this.global !== EMPTY) {
+      this.global = EMPTY;
+      this.local = EMPTY;
+      this.globalIndex = undefined;
+      this.localIndex = undefined;
+    }
+    return this;
+  }
 
   read(r: BitReader, qid: number, maxLength: number): string {
     const start = r.pos;

@@ -35,9 +35,10 @@ export function expectBig(w: BitWriter, v: unknown, min: bigint | undefined, max
  * Writes an integer of a 64-bit (or unbounded) type: safe-integer numbers take the number
  * path (same bits, no BigInt), anything else goes through expectBig.
  */
-export function writeBig(w: BitWriter, v: unknown, signed: boolean, min: bigint | undefined, max: bigint | undefined): void {
+export function writeBig(w: BitWriter, v: unknown, signed: boolean, minN: number, maxN: number, min: bigint | undefined, max: bigint | undefined): void {
   if (typeof v === 'number' && Number.isSafeInteger(v)) {
-    if ((min !== undefined && v < min) || (max !== undefined && v > max)) w.fail('out-of-range', `value ${v} outside [${min ?? ''}, ${max ?? ''}]`);
+    // minN/maxN: the bounds as numbers (exact for safe integers), so that the check needs no BigInt.
+    if (v < minN || v > maxN) w.fail('out-of-range', `value ${v} outside [${min ?? ''}, ${max ?? ''}]`);
     if (signed) w.int(v);
     else w.uint(v);
     return;

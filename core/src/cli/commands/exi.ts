@@ -2,7 +2,7 @@
  * `secc exi decode|encode --schema S`: EXI <-> JSON for the V2G schemas, one item per line.
  */
 import { createInterface } from 'node:readline';
-import { decode, encode, fromHex, toHex, isSchemaName, ExiError, SCHEMA_NAMES } from '@opensecc/exi-codec';
+import { decode, encode, fromHex, toHex, isSchemaName, loadSchema, ExiError, SCHEMA_NAMES } from '@opensecc/exi-codec';
 import { UsageError, type CliCommand, type CliIO } from '../command.js';
 
 const USAGE = 'secc exi decode|encode --schema S [HEX...]';
@@ -53,6 +53,7 @@ export const exiCommand: CliCommand = {
     if (!schema) throw new UsageError('--schema is required');
     if (!isSchemaName(schema)) throw new UsageError(`unknown schema "${schema}" (one of ${SCHEMA_NAMES.join(', ')})`);
     if (op === 'encode' && positional.length > 0) throw new UsageError('encode reads JSON documents from stdin, one per line');
+    await loadSchema(schema); // the ISO 15118-20 codecs load on demand
     let failed = false;
     for await (const raw of inputLines(positional, io)) {
       const line = raw.trim();

@@ -13,8 +13,12 @@ export interface Iso2SeccConfig {
   readonly evseId: string;
   /** Offered in ServiceDiscoveryRes; the EV must pick one of these in ChargeParameterDiscoveryReq. */
   readonly energyTransferModes: readonly Iso2EnergyTransferMode[];
-  /** Offered payment options. Only ExternalPayment (EIM) is implemented here; Contract needs Plug & Charge. */
-  readonly paymentOptions: ReadonlyArray<'ExternalPayment'>;
+  /**
+   * Offered payment options. Contract (Plug & Charge) is offered only while the pnc plugin is
+   * running, the connection is TLS and the SECC's own certificate chain is valid; else it is left
+   * out (and ExternalPayment offered when nothing else is left).
+   */
+  readonly paymentOptions: ReadonlyArray<'ExternalPayment' | 'Contract'>;
   readonly ongoingTimeoutMs: number;
   readonly powerDeliveryTimeoutMs: number;
   /**
@@ -60,7 +64,7 @@ export const iso2ConfigSchema: JSONSchema = {
   properties: {
     evseId: { type: 'string', minLength: 1, maxLength: 37, default: DEFAULT_ISO2_SECC_CONFIG.evseId },
     energyTransferModes: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...ISO2_ENERGY_TRANSFER_MODES] }, default: [...DEFAULT_ISO2_SECC_CONFIG.energyTransferModes] },
-    paymentOptions: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['ExternalPayment'] }, default: ['ExternalPayment'] },
+    paymentOptions: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['ExternalPayment', 'Contract'] }, default: ['ExternalPayment'], description: "Contract (Plug & Charge) needs the pnc plugin, TLS and a valid SECC certificate; it is left out of ServiceDiscoveryRes while any is missing" },
     nominalVoltage: physicalValueSchema('V'),
     schedules: saSchedulesSchema,
     salesTariff: salesTariffSchema,

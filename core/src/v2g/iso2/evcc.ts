@@ -11,6 +11,8 @@ import { APP_PROTOCOLS, appProtocolRequest, type AppProtocolName } from '../apph
 import type { DinEvModel } from '../din/evcc.js';
 import { exiMagnitude, fromNumber, toExi, type ExiPhysicalValue } from '../physical.js';
 import type { V2gtpClient } from '../transport/client.js';
+import type { KeyObject } from 'node:crypto';
+import { Iso2EvPnc, type Iso2EvccPncOptions } from './evcc-pnc.js';
 
 /** The vehicle: DIN's battery model, plus what an AC EV states. */
 export interface Iso2EvModel extends DinEvModel {
@@ -26,6 +28,8 @@ export interface Iso2EvccHooks {
   /** After PowerDelivery Stop: the EV opens S2 (state B). */
   afterPowerDeliveryStop?(): void;
   onResponse?(name: string, body: Record<string, unknown>): void;
+  /** Tests: change a request document (already signed) before it is encoded and sent. */
+  transformRequest?(name: string, document: { V2G_Message: { Header: Record<string, unknown>; Body: Record<string, unknown> } }): void;
 }
 
 export interface Iso2EvccOptions {
@@ -51,6 +55,19 @@ export interface Iso2EvccOptions {
   readonly preChargeTimeoutMs?: number;
   readonly ongoingTimeoutMs?: number;
   readonly now?: () => number;
+  /** Plug & Charge: select Contract, (install a contract,) PaymentDetails, signed Authorization and MeteringReceipt. */
+  readonly pnc?: Iso2EvccPncOptions;
+  /**
+   * Value-added services to use besides charging: the EV discovers all services (no category
+   * filter), asks ServiceDetail for each of these and selects them with the parameter set.
+   */
+  readonly services?: readonly RequestedService[];
+}
+
+/** A value-added service the EV wants: its ServiceID and, when it has parameter sets, the one to use. */
+export interface RequestedService {
+  readonly serviceId: number;
+  readonly parameterSetId?: number;
 }
 
 export interface Iso2EvccResult {
@@ -65,6 +82,14 @@ export interface Iso2EvccResult {
   readonly joined: boolean;
   readonly renegotiations: number;
   readonly energyTransferMode: string | undefined;
+  /** The value-added services selected in PaymentServiceSelection (with ServiceName when the SECC gave one). */
+  readonly selectedServices: ReadonlyArray<RequestedService & { readonly name?: string }>;
+  /** Plug & Charge: the eMAID charged on, and whether its contract was installed in this session. */
+  readonly emaid?: string;
+  readonly contractInstalled?: boolean;
+  /** Plug & Charge: the contract was renewed by CertificateUpdate in this session; the serial of the contract paid with. */
+  readonly contractUpdated?: boolean;
+  readonly contractSerial?: string;
 }
 
 export class Iso2EvccError extends Error {
@@ -98,9 +123,14 @@ export class Iso2Evcc {
   private tuple: ScheduleTuple | undefined;
   private nominalVoltage = 230;
   private evseMaxCurrent = 0;
+  private readonly selectedServices: Array<RequestedService & { name?: string }> = [];
+  private readonly pnc: Iso2EvPnc | undefined;
+  private pncEmaid: string | undefined;
+  private lastSignature: unknown;
 
   constructor(private readonly options: Iso2EvccOptions) {
     this.sessionId = options.resumeSessionId ?? ZERO_ID;
+    this.pnc = options.pnc ? new Iso2EvPnc(options.pnc) : undefined;
   }
 
   async run(): Promise<Iso2EvccResult> {
@@ -110,12 +140,18 @@ export class Iso2Evcc {
       await this.handshake();
       const setup = await this.exchange('SessionSetupReq', { EVCCID: o.ev.evccId }, 'SessionSetupRes');
       this.joined = setup.ResponseCode === 'OK_OldSessionJoined';
-      const discovery = await this.exchange('ServiceDiscoveryReq', { ServiceCategory: 'EVCharging' }, 'ServiceDiscoveryRes');
+      const wanted = o.services ?? [];
+      const discovery = await this.exchange('ServiceDiscoveryReq', wanted.length > 0 ? {} : { ServiceCategory: 'EVCharging' }, 'ServiceDiscoveryRes');
       this.transferMode = this.pickMode(discovery);
       const payment = (discovery.PaymentOptionList as { PaymentOption?: string[] } | undefined)?.PaymentOption ?? [];
-      if (!payment.includes('ExternalPayment')) throw new Iso2EvccError(`the SECC offers no ExternalPayment (${payment.join(', ')})`, 'ServiceDiscoveryReq');
-      await this.exchange('PaymentServiceSelectionReq', { SelectedPaymentOption: 'ExternalPayment', SelectedServiceList: { SelectedService: [{ ServiceID: 1 }] } }, 'PaymentServiceSelectionRes');
-      await this.poll('AuthorizationReq', () => ({}), 'AuthorizationRes', pollMs);
+      const option = this.pnc ? 'Contract' : 'ExternalPayment';
+      if (!payment.includes(option)) throw new Iso2EvccError(`the SECC offers no ${option} (${payment.join(', ')})`, 'ServiceDiscoveryReq');
+      const detailed = await this.detailServices(discovery, wanted);
+      const selected = [{ ServiceID: 1 }, ...wanted.map((w) => ({ ServiceID: w.serviceId, ...(w.parameterSetId !== undefined ? { ParameterSetID: w.parameterSetId } : {}) }))];
+      await this.exchange('PaymentServiceSelectionReq', { SelectedPaymentOption: option, SelectedServiceList: { SelectedService: selected } }, 'PaymentServiceSelectionRes');
+      this.selectedServices.push(...detailed);
+      if (this.pnc) await this.plugAndCharge(this.pnc, pollMs);
+      else await this.poll('AuthorizationReq', () => ({}), 'AuthorizationRes', pollMs);
       await this.chargeParameterDiscovery(pollMs);
       if (o.mode === 'dc') {
         o.hooks?.beforeCableCheck?.();
@@ -154,7 +190,26 @@ export class Iso2Evcc {
       joined: this.joined,
       renegotiations: this.renegotiations,
       energyTransferMode: this.transferMode,
+      selectedServices: this.selectedServices,
+      ...(this.pnc && this.pncEmaid ? { emaid: this.pncEmaid, contractInstalled: this.pnc.installed, contractUpdated: this.pnc.updated, ...(this.pnc.contractSerial ? { contractSerial: this.pnc.contractSerial } : {}) } : {}),
     };
+  }
+
+  /** ServiceDetail for each wanted service: it must be in the ServiceList, and the parameter set in its details. */
+  private async detailServices(discovery: Record<string, unknown>, wanted: readonly RequestedService[]): Promise<Array<RequestedService & { name?: string }>> {
+    const detailed: Array<RequestedService & { name?: string }> = [];
+    const listed = (discovery.ServiceList as { Service?: Array<{ ServiceID: number; ServiceName?: string }> } | undefined)?.Service ?? [];
+    for (const want of wanted) {
+      const service = listed.find((s) => s.ServiceID === want.serviceId);
+      if (!service) throw new Iso2EvccError(`service ${want.serviceId} is not in the ServiceList (${listed.map((s) => s.ServiceID).join(', ') || 'empty'})`, 'ServiceDiscoveryReq');
+      const detail = await this.exchange('ServiceDetailReq', { ServiceID: want.serviceId }, 'ServiceDetailRes');
+      const sets = (detail.ServiceParameterList as { ParameterSet?: Array<{ ParameterSetID: number }> } | undefined)?.ParameterSet ?? [];
+      if (want.parameterSetId !== undefined && !sets.some((p) => p.ParameterSetID === want.parameterSetId)) {
+        throw new Iso2EvccError(`service ${want.serviceId} has no parameter set ${want.parameterSetId} (${sets.map((p) => p.ParameterSetID).join(', ') || 'none'})`, 'ServiceDetailReq');
+      }
+      detailed.push({ ...want, ...(service.ServiceName !== undefined ? { name: service.ServiceName } : {}) });
+    }
+    return detailed;
   }
 
   private async handshake(): Promise<void> {
@@ -172,12 +227,16 @@ export class Iso2Evcc {
     }
   }
 
-  private async exchange(name: string, body: Record<string, unknown>, expected: string): Promise<Record<string, unknown>> {
-    const request = { V2G_Message: { Header: { SessionID: this.sessionId }, Body: { [name]: body } } };
+  private async exchange(name: string, body: Record<string, unknown>, expected: string, signWith?: KeyObject): Promise<Record<string, unknown>> {
+    const header: Record<string, unknown> = { SessionID: this.sessionId };
+    if (signWith) header.Signature = Iso2EvPnc.sign(name, body, signWith);
+    const request = { V2G_Message: { Header: header, Body: { [name]: body } } };
+    this.options.hooks?.transformRequest?.(name, request);
     const response = await this.options.client.request(encode('iso2', request), this.options.responseTimeoutMs ?? 5000);
     this.messages += 2;
-    const document = decode('iso2', response.payload) as { V2G_Message?: { Header: { SessionID: string }; Body: Record<string, Record<string, unknown>> } };
+    const document = decode('iso2', response.payload) as { V2G_Message?: { Header: { SessionID: string; Signature?: unknown }; Body: Record<string, Record<string, unknown>> } };
     const message = document.V2G_Message;
+    this.lastSignature = message?.Header.Signature;
     const resBody = message?.Body[expected];
     if (!message || !resBody) throw new Iso2EvccError(`expected ${expected}, got ${Object.keys(message?.Body ?? {}).join(',') || 'nothing'}`, name);
     const code = String(resBody.ResponseCode);
@@ -186,6 +245,40 @@ export class Iso2Evcc {
     if (name === 'SessionSetupReq') this.sessionId = message.Header.SessionID;
     if (!code.startsWith('OK')) throw new Iso2EvccError(`${expected} ${code}`, name);
     return resBody;
+  }
+
+  /**
+   * Contract payment after PaymentServiceSelection: CertificateInstallation when the EV has no
+   * contract (or is told to install one), CertificateUpdate when told to renew it, PaymentDetails, then AuthorizationReq with the
+   * GenChallenge, signed with the contract key; polls while Ongoing without signing again.
+   */
+  private async plugAndCharge(pnc: Iso2EvPnc, pollMs: number): Promise<void> {
+    if (pnc.needsInstallation) {
+      const res = await this.exchange('CertificateInstallationReq', pnc.installationRequest(), 'CertificateInstallationRes', pnc.oemKey);
+      try {
+        pnc.acceptInstallation(res, this.lastSignature);
+      } catch (error) {
+        throw new Iso2EvccError((error as Error).message, 'CertificateInstallationReq');
+      }
+    }
+    if (pnc.needsUpdate) {
+      const res = await this.exchange('CertificateUpdateReq', pnc.updateRequest(), 'CertificateUpdateRes', pnc.contractKey);
+      try {
+        pnc.acceptUpdate(res, this.lastSignature);
+      } catch (error) {
+        throw new Iso2EvccError((error as Error).message, 'CertificateUpdateReq');
+      }
+    }
+    this.pncEmaid = pnc.emaid;
+    const details = await this.exchange('PaymentDetailsReq', pnc.paymentDetails(), 'PaymentDetailsRes');
+    if (typeof details.GenChallenge !== 'string') throw new Iso2EvccError('PaymentDetailsRes without GenChallenge', 'PaymentDetailsReq');
+    const deadline = Date.now() + (this.options.ongoingTimeoutMs ?? 60_000);
+    let res = await this.exchange('AuthorizationReq', { Id: 'id1', GenChallenge: details.GenChallenge }, 'AuthorizationRes', pnc.contractKey);
+    while (res.EVSEProcessing !== 'Finished') {
+      if (Date.now() > deadline) throw new Iso2EvccError('EVSEProcessing stayed Ongoing', 'AuthorizationReq');
+      await sleep(pollMs);
+      res = await this.exchange('AuthorizationReq', {}, 'AuthorizationRes');
+    }
   }
 
   private async poll(name: string, body: () => Record<string, unknown>, expected: string, pollMs: number): Promise<Record<string, unknown>> {
@@ -358,7 +451,8 @@ export class Iso2Evcc {
       }
       if (res.ReceiptRequired === true) {
         const meter = res.MeterInfo as Record<string, unknown> | undefined;
-        await this.exchange('MeteringReceiptReq', { SessionID: this.sessionId, SAScheduleTupleID: res.SAScheduleTupleID, MeterInfo: meter ?? { MeterID: 'unknown' } }, 'MeteringReceiptRes');
+        const receipt = { ...(this.pnc ? { Id: 'id1' } : {}), SessionID: this.sessionId, SAScheduleTupleID: res.SAScheduleTupleID, MeterInfo: meter ?? { MeterID: 'unknown' } };
+        await this.exchange('MeteringReceiptReq', receipt, 'MeteringReceiptRes', this.pnc ? this.pnc.contractKey : undefined);
       }
       if (complete) return 'target SoC reached';
       if (pause) return 'paused';

@@ -7,3 +7,7 @@ export * from './secc.js';
 export * from './topics.js';
 export * from './evcc.js';
 export * from './sim-ac-evse.js';
+export * from './services.js';
+export * from './pnc.js';
+export * from './pnc-flow.js';
+export * from './evcc-pnc.js';

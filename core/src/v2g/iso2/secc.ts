@@ -34,6 +34,9 @@ import {
 } from './messages.js';
 import { chargingProfileViolation, checkSchedules, defaultSchedules, saScheduleList } from './schedule.js';
 import { ISO2, type SaSchedule } from './topics.js';
+import { headerSignature, Iso2PncFlow } from './pnc-flow.js';
+import type { Iso2PncProvider } from './pnc.js';
+import { selectedServicesOf, serviceCategoryOf, serviceDetailContent, serviceListElement, type Iso2ServiceProvider, type ServiceSelectionResult } from './services.js';
 
 /** As DIN's outcome, plus whether the EV paused (the owner keeps the SessionID for a resume). */
 export interface Iso2Outcome extends DinOutcome {
@@ -45,6 +48,8 @@ type Stage =
   | 'session_setup'
   | 'service_discovery'
   | 'payment_selection'
+  | 'certificate'
+  | 'payment_details'
   | 'authorization'
   | 'authorized'
   | 'charge_parameter_discovery'
@@ -77,6 +82,12 @@ export interface Iso2SeccDeps {
   /** The SessionID of the paused session on this plug-in: a SessionSetupReq with it joins (OK_OldSessionJoined). */
   readonly previousSessionId?: string;
   readonly now?: () => number;
+  /** Plug & Charge (the pnc plugin's provider); without it Contract is not offered. */
+  readonly pnc?: Iso2PncProvider;
+  /** The connection is TLS-protected (ISO 15118-2 offers Contract only over TLS). */
+  readonly secure?: boolean;
+  /** Value-added services (the vas plugin); without it only the charge service is offered. */
+  readonly services?: Iso2ServiceProvider;
 }
 
 export class Iso2SeccSession {
@@ -100,11 +111,15 @@ export class Iso2SeccSession {
   private readonly config: Iso2SeccConfig;
   private readonly log: Logger;
   private readonly extraSource: Iso2EvseDataSource;
+  /** Plug & Charge steps (Contract payment); `contract` once the EV selected it. */
+  private readonly pnc: Iso2PncFlow;
+  private contract = false;
 
   constructor(private readonly deps: Iso2SeccDeps) {
     this.config = { ...DEFAULT_ISO2_SECC_CONFIG, ...deps.config };
     this.log = deps.log.child({ protocol: 'iso15118-2' });
     this.extraSource = deps.iso2Evse ?? NO_ISO2_EVSE_DATA;
+    this.pnc = new Iso2PncFlow({ provider: deps.pnc, secure: deps.secure === true, now: () => this.now(), log: this.log });
     // Until ChargeParameterDiscovery, failed answers carry the status of the first offered mode.
     this.ac = isAcMode(this.config.energyTransferModes[0] ?? 'DC_extended');
   }
@@ -147,13 +162,18 @@ export class Iso2SeccSession {
       case 'SessionSetupReq':
         return this.sessionSetup(body, sessionId);
       case 'ServiceDiscoveryReq':
-        return this.serviceDiscovery();
+        return this.serviceDiscovery(body);
       case 'ServiceDetailReq':
         return this.serviceDetail(body);
       case 'PaymentServiceSelectionReq':
         return this.paymentSelection(body);
+      case 'PaymentDetailsReq':
+        return this.paymentDetails(body);
+      case 'CertificateInstallationReq':
+      case 'CertificateUpdateReq':
+        return this.certificate(name, body, document);
       case 'AuthorizationReq':
-        return this.authorization();
+        return this.authorization(body, document);
       case 'ChargeParameterDiscoveryReq':
         return this.chargeParameterDiscovery(body);
       case 'CableCheckReq':
@@ -167,7 +187,7 @@ export class Iso2SeccSession {
       case 'CurrentDemandReq':
         return this.currentDemand(body);
       case 'MeteringReceiptReq':
-        return this.meteringReceipt(body);
+        return this.meteringReceipt(body, document);
       case 'WeldingDetectionReq':
         return this.weldingDetection(body);
       case 'SessionStopReq':
@@ -198,6 +218,11 @@ export class Iso2SeccSession {
       case 'service_discovery':
         return ['ServiceDetailReq', 'PaymentServiceSelectionReq'];
       case 'payment_selection':
+        // Contract: certificate installation/update, then PaymentDetails, before Authorization.
+        return this.contract ? ['PaymentDetailsReq', 'CertificateInstallationReq', 'CertificateUpdateReq'] : ['AuthorizationReq'];
+      case 'certificate':
+        return ['PaymentDetailsReq'];
+      case 'payment_details':
       case 'authorization':
         return ['AuthorizationReq'];
       case 'authorized':
@@ -237,6 +262,8 @@ export class Iso2SeccSession {
     report.set(HLC.session.id, this.sessionIdHex);
     report.set(ISO2.session.paused, false);
     report.set(ISO2.session.renegotiation, false);
+    // No contract until PaymentDetails says so: no stale eMAID of an earlier session for the backend.
+    report.set(ISO2.ev.emaid, null);
     this.extraSource.clearRenegotiation?.();
     if (!joined) {
       // A new session starts from a clean slate on the customer's side; a resumed one keeps its authorization.
@@ -256,35 +283,65 @@ export class Iso2SeccSession {
     });
   }
 
-  private serviceDiscovery(): Iso2Outcome {
+  private serviceDiscovery(body: Record<string, unknown>): Iso2Outcome {
     this.stage = 'service_discovery';
     this.setState('service_discovery');
-    return this.ok('ServiceDiscoveryRes', { ResponseCode: 'OK', ...serviceDiscoveryContent(this.config.energyTransferModes, this.config.paymentOptions) });
+    // The charge service is always listed (ChargeService); ServiceScope and ServiceCategory filter the ServiceList.
+    const scope = typeof body.ServiceScope === 'string' ? body.ServiceScope : undefined;
+    const category = serviceCategoryOf(body.ServiceCategory);
+    const offered = this.askServices('list', [], (p) => p.list({ ...(scope !== undefined ? { scope } : {}), ...(category ? { category } : {}) }, { sessionId: this.sessionIdHex }));
+    const serviceList = serviceListElement(offered);
+    return this.ok('ServiceDiscoveryRes', { ResponseCode: 'OK', ...serviceDiscoveryContent(this.config.energyTransferModes, this.paymentOptions()), ...(serviceList ? { ServiceList: serviceList } : {}) });
   }
 
   private serviceDetail(body: Record<string, unknown>): Iso2Outcome {
-    // Only the charge service is offered (no value-added services): it has no parameter sets.
-    if (body.ServiceID !== ISO2_CHARGE_SERVICE_ID) return this.fail('ServiceDetailReq', 'FAILED_ServiceIDInvalid', `service ${String(body.ServiceID)} not offered`);
-    return this.ok('ServiceDetailRes', { ResponseCode: 'OK', ServiceID: ISO2_CHARGE_SERVICE_ID });
+    // The charge service has no parameter sets; the others are the provider's.
+    if (body.ServiceID === ISO2_CHARGE_SERVICE_ID) return this.ok('ServiceDetailRes', { ResponseCode: 'OK', ServiceID: ISO2_CHARGE_SERVICE_ID });
+    const id = body.ServiceID;
+    const service = typeof id === 'number' ? this.askServices('detail', undefined, (p) => p.detail(id, { sessionId: this.sessionIdHex })) : undefined;
+    if (!service) return this.fail('ServiceDetailReq', 'FAILED_ServiceIDInvalid', `service ${String(id)} not offered`);
+    return this.ok('ServiceDetailRes', { ResponseCode: 'OK', ...serviceDetailContent(service) });
+  }
+
+  /** Ask the value-added services provider; a provider that throws counts as offering nothing. */
+  private askServices<T>(what: string, fallback: T, ask: (provider: Iso2ServiceProvider) => T): T {
+    const provider = this.deps.services;
+    if (!provider) return fallback;
+    try {
+      return ask(provider);
+    } catch (error) {
+      this.log.error({ err: error, call: what }, 'value-added services provider failed');
+      return fallback;
+    }
   }
 
   private paymentSelection(body: Record<string, unknown>): Iso2Outcome {
     const name = 'PaymentServiceSelectionReq';
     const option = body.SelectedPaymentOption;
-    if (typeof option !== 'string' || !(this.config.paymentOptions as readonly string[]).includes(option)) {
+    if (typeof option !== 'string' || !this.paymentOptions().includes(option)) {
       return this.fail(name, 'FAILED_PaymentSelectionInvalid', `payment option ${String(option)} not offered`);
     }
-    const services = (body.SelectedServiceList as { SelectedService?: Array<{ ServiceID?: number }> } | undefined)?.SelectedService ?? [];
-    if (!services.some((s) => s.ServiceID === ISO2_CHARGE_SERVICE_ID)) return this.fail(name, 'FAILED_NoChargeServiceSelected', 'the charge service was not selected');
-    const unknown = services.find((s) => s.ServiceID !== ISO2_CHARGE_SERVICE_ID);
-    if (unknown) return this.fail(name, 'FAILED_ServiceSelectionInvalid', `service ${String(unknown.ServiceID)} not offered`);
+    const services = selectedServicesOf(body);
+    if (!services.some((s) => s.serviceId === ISO2_CHARGE_SERVICE_ID)) return this.fail(name, 'FAILED_NoChargeServiceSelected', 'the charge service was not selected');
+    const extra = services.filter((s) => s.serviceId !== ISO2_CHARGE_SERVICE_ID);
+    if (extra.length > 0 || this.deps.services) {
+      const fallback: ServiceSelectionResult = extra.length > 0 ? { ok: false, reason: `service ${String(extra[0]!.serviceId)} not offered` } : { ok: true };
+      const selection = this.askServices('select', fallback, (p) => p.select(extra, { sessionId: this.sessionIdHex }));
+      if (!selection.ok) return this.fail(name, 'FAILED_ServiceSelectionInvalid', selection.reason);
+    }
     this.deps.report.set(ISO2.session.paymentOption, option);
+    this.contract = option === 'Contract';
     this.stage = 'payment_selection';
     this.setState('payment_selection');
     return this.ok('PaymentServiceSelectionRes', { ResponseCode: 'OK' });
   }
 
-  private authorization(): Iso2Outcome {
+  private authorization(body: Record<string, unknown>, document: unknown): Iso2Outcome {
+    if (this.contract) {
+      // Plug & Charge: GenChallenge and the contract signature first, then the customer's decision on the eMAID.
+      const checked = this.pnc.authorization(body, headerSignature(document));
+      if (!checked.ok) return this.fail('AuthorizationReq', checked.code, checked.why);
+    }
     const evse = this.deps.evse.read();
     if (this.stage !== 'authorization') {
       this.stage = 'authorization';
@@ -300,6 +357,58 @@ export class Iso2SeccSession {
     this.stage = 'authorized';
     this.log.info('authorized');
     return this.ok('AuthorizationRes', { ResponseCode: 'OK', EVSEProcessing: 'Finished' });
+  }
+
+  // --- Plug & Charge (Contract payment; see pnc-flow.ts) ----------------------------------------------
+
+  /**
+   * The payment options offered: the configured ones, Contract only while Plug & Charge can work
+   * on this connection (provider registered, TLS, the SECC's own certificate valid). An EV that
+   * selects Contract anyway gets FAILED_PaymentSelectionInvalid.
+   */
+  private paymentOptions(): string[] {
+    const configured = this.config.paymentOptions as readonly string[];
+    if (!configured.includes('Contract')) return [...configured];
+    this.contractOffer ??= this.pnc.offer();
+    if (this.contractOffer.ok) return [...configured];
+    const rest = configured.filter((o) => o !== 'Contract');
+    if (!this.contractOfferLogged) {
+      this.contractOfferLogged = true;
+      this.log.warn({ reason: this.contractOffer.reason }, rest.length > 0 ? 'Contract payment not offered' : 'Contract payment not offered: offering ExternalPayment instead');
+    }
+    return rest.length > 0 ? rest : ['ExternalPayment'];
+  }
+
+  private contractOffer: { ok: true } | { ok: false; reason: string } | undefined;
+  private contractOfferLogged = false;
+
+  private paymentDetails(body: Record<string, unknown>): Iso2Outcome {
+    const name = 'PaymentDetailsReq';
+    this.setState('payment_details');
+    if (typeof body.eMAID === 'string') this.deps.report.set(ISO2.ev.emaid, body.eMAID);
+    const step = this.pnc.paymentDetails(body);
+    if (!step.ok) return this.fail(name, step.code, step.why);
+    this.stage = 'payment_details';
+    this.log.info({ emaid: this.pnc.emaid }, 'contract certificate accepted');
+    return this.ok('PaymentDetailsRes', step.body);
+  }
+
+  private async certificate(name: string, body: Record<string, unknown>, document: unknown): Promise<Iso2Outcome> {
+    const install = name === 'CertificateInstallationReq';
+    this.setState(install ? 'certificate_installation' : 'certificate_update');
+    const signature = headerSignature(document);
+    const step = install ? await this.pnc.certificateInstallation(body, signature, this.sessionIdHex) : await this.pnc.certificateUpdate(body, signature, this.sessionIdHex);
+    if (this.stage === 'ended') return { response: undefined, responseName: undefined, responseCode: undefined, close: true, stopReason: 'session ended while waiting for the backend' };
+    if (!step.ok) return this.fail(name, step.code, step.why);
+    const resName = install ? 'CertificateInstallationRes' : 'CertificateUpdateRes';
+    const code = String(step.body.ResponseCode);
+    // The backend's body and signature go to the EV unchanged: the signature covers them.
+    const header: Record<string, unknown> = { SessionID: this.sessionIdHex, ...(step.signature ? { Signature: step.signature } : {}) };
+    const outcome: Iso2Outcome = { response: { V2G_Message: { Header: header, Body: { [resName]: step.body } } }, responseName: resName, responseCode: code, close: false };
+    if (!code.startsWith('OK')) return this.end({ ...outcome, close: true, stopReason: `${code}: the backend refused the ${install ? 'installation' : 'update'}` });
+    this.stage = 'certificate';
+    this.log.info({ code }, install ? 'contract certificate installed by the backend' : 'contract certificate updated by the backend');
+    return outcome;
   }
 
   private chargeParameterDiscovery(body: Record<string, unknown>): Iso2Outcome {
@@ -558,8 +667,12 @@ export class Iso2SeccSession {
     return this.ok('CurrentDemandRes', response);
   }
 
-  private meteringReceipt(body: Record<string, unknown>): Iso2Outcome {
+  private meteringReceipt(body: Record<string, unknown>, document: unknown): Iso2Outcome {
     const name = 'MeteringReceiptReq';
+    if (this.contract) {
+      const checked = this.pnc.meteringReceipt(body, headerSignature(document));
+      if (!checked.ok) return this.fail(name, checked.code, checked.why);
+    }
     const bodySession = typeof body.SessionID === 'string' ? body.SessionID.toLowerCase() : undefined;
     if (bodySession !== this.sessionIdHex) return this.fail(name, 'FAILED_UnknownSession', `MeteringReceiptReq for session ${String(body.SessionID)}`);
     if (body.SAScheduleTupleID !== undefined && body.SAScheduleTupleID !== this.tupleId) {
@@ -788,7 +901,7 @@ export class Iso2SeccSession {
       ac: this.ac,
       nominalVoltage: this.config.nominalVoltage,
       modes: this.config.energyTransferModes,
-      paymentOptions: this.config.paymentOptions,
+      paymentOptions: this.paymentOptions(),
       saScheduleTupleId: this.tupleId ?? 1,
     };
   }

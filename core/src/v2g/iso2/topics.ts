@@ -29,6 +29,7 @@ export const ISO2 = {
     eAmount: 'ci/hlc/ev/e_amount',
     chargingProfile: 'ci/hlc/ev/charging_profile',
     chargeProgress: 'ci/hlc/ev/charge_progress',
+    emaid: 'ci/hlc/ev/emaid',
   },
   evse: {
     nominalVoltage: 'ci/hlc/evse/nominal_voltage',
@@ -166,6 +167,7 @@ export const ISO2_TOPICS: readonly TopicDefinition[] = [
   out(ISO2.ev.departureTime, 'Integer', seconds, 'DepartureTime of the EV charge parameters: seconds from ChargeParameterDiscoveryReq until the driver wants to leave (ISO 15118-2, optional).', 's'),
   out(ISO2.ev.eAmount, 'PhysicalValue', physicalValueSchema('Wh'), 'EAmount of AC_EVChargeParameter: the energy the EV asks for (ISO 15118-2 AC).', 'Wh'),
   out(ISO2.ev.chargingProfile, 'Array', chargingProfileSchema, 'ChargingProfile of PowerDeliveryReq Start: the EV’s planned power over time, checked against the chosen schedule; [] when the EV sent none.'),
+  out(ISO2.ev.emaid, 'String', { type: ['string', 'null'], maxLength: 255 }, 'eMAID of PaymentDetailsReq (Plug & Charge, ISO 15118-2): the contract the EV charges on, published before the chain check so that the backend can decide on ci/hlc/evse/authorization once AuthorizationReq is verified; null from SessionSetup until then (and with ExternalPayment).'),
   out(ISO2.ev.chargeProgress, 'String', { enum: ['Start', 'Stop', 'Renegotiate'] }, 'ChargeProgress of the last PowerDeliveryReq (ISO 15118-2).'),
 
   inp(ISO2.evse.nominalVoltage, 'PhysicalValue', physicalValueSchema('V'), 'EVSENominalVoltage for AC (ISO 15118-2); default from config v2g.iso2.nominalVoltage (230 V).', 'V'),

@@ -11,7 +11,11 @@ export const ISO15118_2_CIPHERS = 'ECDHE-ECDSA-AES128-SHA256:ECDH-ECDSA-AES128-S
 
 /** Where the SECC's TLS credentials come from (paths in the config). */
 export interface TlsFiles {
-  /** The SECC certificate chain (leaf first), PEM. */
+  /**
+   * The SECC certificate chain (leaf first, then sub-CA 2, sub-CA 1), PEM, e.g. secc-chain.pem from
+   * `secc pki generate`. Node sends every certificate of it in the handshake, so the EV needs only
+   * the V2G root.
+   */
   readonly certFile: string;
   /** The SECC certificate's private key, PEM (secp256r1). */
   readonly keyFile: string;

@@ -184,8 +184,8 @@ export function encodeDocument(w: BitWriter, st: StringTable, doc: unknown): voi
   w.bits(i, 2);
   try {
     switch (i) {
-      case 0: e_supportedAppProtocolReq(w, st, o[k]); return;
-      case 1: e_supportedAppProtocolRes(w, st, o[k]); return;
+      case 0: e_supportedAppProtocolReq(w, st, o.supportedAppProtocolReq); return;
+      case 1: e_supportedAppProtocolRes(w, st, o.supportedAppProtocolRes); return;
     }
   } catch (e) { throw nest(e, k, w.bitLength); }
 }
@@ -237,7 +237,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 6: w.bits(6, 4); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 7: w.bits(7, 4); e_supportedAppProtocolReq(w, st, o[k]); break;
         case 8: w.bits(8, 4); e_supportedAppProtocolRes(w, st, o[k]); break;
-        default: w.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: w.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, w.bitLength); }
   }

@@ -1050,7 +1050,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(3); if (c === 0) { s = 5; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 5) {
-      at = "TMeter"; o.TMeter = (r.ev0(), r.bigJson(true, -9223372036854775808n, 9223372036854775807n)); at = '';
+      at = "TMeter"; o.TMeter = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1741,7 +1741,7 @@ function d_X509IssuerSerialType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1988,7 +1988,7 @@ function d_PaymentDetailsResType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 3; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 3) {
-      at = "DateTimeNow"; o.DateTimeNow = (r.ev0(), r.bigJson(true, -9223372036854775808n, 9223372036854775807n)); at = '';
+      at = "DateTimeNow"; o.DateTimeNow = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -2483,7 +2483,7 @@ function d_SessionSetupResType(r: BitReader, st: StringTable): any {
       c = r.bits(3); if (c === 0) { s = 3; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 3) {
-      at = "DateTimeNow"; o.DateTimeNow = (r.ev0(), r.bigJson(true, -9223372036854775808n, 9223372036854775807n)); at = '';
+      at = "DateTimeNow"; o.DateTimeNow = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -2590,7 +2590,7 @@ function d_SignatureMethodType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(3); if (c === 0) { r.fail('unsupported', "wildcard element content (SE(*)) is not supported", r.pos - 2); } else if (c === 1) { return o; } else if (c === 2) { r.fail('unsupported', "mixed character content is not supported", r.pos - 2); } else r.badEventAfterValue(c, 3, 2);
     }
     if (s === 3) {
@@ -3853,7 +3853,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(1, 3); return; }
     }
     if (s === 5) {
-      at = "TMeter"; u++; writeBig(w, o.TMeter, true, -9223372036854775808n, 9223372036854775807n); at = '';
+      at = "TMeter"; u++; writeBig(w, o.TMeter, true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -4513,7 +4513,7 @@ function e_X509IssuerSerialType(w: BitWriter, st: StringTable, value: unknown): 
       else w.fail('missing-element', "missing X509SerialNumber");
     }
     if (s === 2) {
-      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, undefined, undefined); at = '';
+      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_X509IssuerSerialType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -4775,7 +4775,7 @@ function e_PaymentDetailsResType(w: BitWriter, st: StringTable, value: unknown):
       else w.fail('missing-element', "missing DateTimeNow");
     }
     if (s === 3) {
-      at = "DateTimeNow"; u++; writeBig(w, o.DateTimeNow, true, -9223372036854775808n, 9223372036854775807n); at = '';
+      at = "DateTimeNow"; u++; writeBig(w, o.DateTimeNow, true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_PaymentDetailsResType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -5332,7 +5332,7 @@ function e_SessionSetupResType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SessionSetupResType); w.bits(1, 3); return; }
     }
     if (s === 3) {
-      at = "DateTimeNow"; u++; writeBig(w, o.DateTimeNow, true, -9223372036854775808n, 9223372036854775807n); at = '';
+      at = "DateTimeNow"; u++; writeBig(w, o.DateTimeNow, true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SessionSetupResType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -5452,7 +5452,7 @@ function e_SignatureMethodType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(2, 3); return; }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, undefined, undefined); at = '';
+      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(1, 3); return; }
     }
     if (s === 3) {
@@ -5825,87 +5825,87 @@ export function encodeDocument(w: BitWriter, st: StringTable, doc: unknown): voi
   w.bits(i, 7);
   try {
     switch (i) {
-      case 0: e_AC_EVChargeParameterType(w, st, o[k]); return;
-      case 1: e_AC_EVSEChargeParameterType(w, st, o[k]); return;
-      case 2: e_AC_EVSEStatusType(w, st, o[k]); return;
-      case 3: e_BodyBaseType(w, st, o[k]); return;
-      case 4: e_CableCheckReqType(w, st, o[k]); return;
-      case 5: e_CableCheckResType(w, st, o[k]); return;
-      case 6: e_CanonicalizationMethodType(w, st, o[k]); return;
-      case 7: e_CertificateInstallationReqType(w, st, o[k]); return;
-      case 8: e_CertificateInstallationResType(w, st, o[k]); return;
-      case 9: e_CertificateUpdateReqType(w, st, o[k]); return;
-      case 10: e_CertificateUpdateResType(w, st, o[k]); return;
-      case 11: e_ChargeParameterDiscoveryReqType(w, st, o[k]); return;
-      case 12: e_ChargeParameterDiscoveryResType(w, st, o[k]); return;
-      case 13: e_ChargingStatusReqType(w, st, o[k]); return;
-      case 14: e_ChargingStatusResType(w, st, o[k]); return;
-      case 15: e_ContractAuthenticationReqType(w, st, o[k]); return;
-      case 16: e_ContractAuthenticationResType(w, st, o[k]); return;
-      case 17: e_CurrentDemandReqType(w, st, o[k]); return;
-      case 18: e_CurrentDemandResType(w, st, o[k]); return;
-      case 19: e_DC_EVChargeParameterType(w, st, o[k]); return;
-      case 20: e_DC_EVPowerDeliveryParameterType(w, st, o[k]); return;
-      case 21: e_DC_EVSEChargeParameterType(w, st, o[k]); return;
-      case 22: e_DC_EVSEStatusType(w, st, o[k]); return;
-      case 23: e_DC_EVStatusType(w, st, o[k]); return;
-      case 24: e_DSAKeyValueType(w, st, o[k]); return;
-      case 25: e_DigestMethodType(w, st, o[k]); return;
-      case 26: w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); return;
-      case 27: e_EVChargeParameterType(w, st, o[k]); return;
-      case 28: e_EVPowerDeliveryParameterType(w, st, o[k]); return;
-      case 29: e_EVSEChargeParameterType(w, st, o[k]); return;
-      case 30: e_EVSEStatusType(w, st, o[k]); return;
-      case 31: e_EVStatusType(w, st, o[k]); return;
-      case 32: e_EntryType(w, st, o[k]); return;
-      case 33: e_KeyInfoType(w, st, o[k]); return;
-      case 34: w.bits(0, 1); st.write(w, 0, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 35: e_KeyValueType(w, st, o[k]); return;
-      case 36: e_ManifestType(w, st, o[k]); return;
-      case 37: e_MeteringReceiptReqType(w, st, o[k]); return;
-      case 38: e_MeteringReceiptResType(w, st, o[k]); return;
-      case 39: w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 40: e_ObjectType(w, st, o[k]); return;
-      case 41: e_PGPDataType(w, st, o[k]); return;
-      case 42: e_PMaxScheduleEntryType(w, st, o[k]); return;
-      case 43: e_PaymentDetailsReqType(w, st, o[k]); return;
-      case 44: e_PaymentDetailsResType(w, st, o[k]); return;
-      case 45: e_PowerDeliveryReqType(w, st, o[k]); return;
-      case 46: e_PowerDeliveryResType(w, st, o[k]); return;
-      case 47: e_PreChargeReqType(w, st, o[k]); return;
-      case 48: e_PreChargeResType(w, st, o[k]); return;
-      case 49: e_RSAKeyValueType(w, st, o[k]); return;
-      case 50: e_ReferenceType(w, st, o[k]); return;
-      case 51: e_RelativeTimeIntervalType(w, st, o[k]); return;
-      case 52: e_RetrievalMethodType(w, st, o[k]); return;
-      case 53: e_SAScheduleListType(w, st, o[k]); return;
-      case 54: e_SASchedulesType(w, st, o[k]); return;
-      case 55: e_SPKIDataType(w, st, o[k]); return;
-      case 56: e_SalesTariffEntryType(w, st, o[k]); return;
-      case 57: e_ServiceChargeType(w, st, o[k]); return;
-      case 58: e_ServiceDetailReqType(w, st, o[k]); return;
-      case 59: e_ServiceDetailResType(w, st, o[k]); return;
-      case 60: e_ServiceDiscoveryReqType(w, st, o[k]); return;
-      case 61: e_ServiceDiscoveryResType(w, st, o[k]); return;
-      case 62: e_ServicePaymentSelectionReqType(w, st, o[k]); return;
-      case 63: e_ServicePaymentSelectionResType(w, st, o[k]); return;
-      case 64: e_SessionSetupReqType(w, st, o[k]); return;
-      case 65: e_SessionSetupResType(w, st, o[k]); return;
-      case 66: e_SessionStopType(w, st, o[k]); return;
-      case 67: e_SessionStopResType(w, st, o[k]); return;
-      case 68: e_SignatureType(w, st, o[k]); return;
-      case 69: e_SignatureMethodType(w, st, o[k]); return;
-      case 70: e_SignaturePropertiesType(w, st, o[k]); return;
-      case 71: e_SignaturePropertyType(w, st, o[k]); return;
-      case 72: e_SignatureValueType(w, st, o[k]); return;
-      case 73: e_SignedInfoType(w, st, o[k]); return;
-      case 74: e_IntervalType(w, st, o[k]); return;
-      case 75: e_TransformType(w, st, o[k]); return;
-      case 76: e_TransformsType(w, st, o[k]); return;
-      case 77: e_V2G_Message(w, st, o[k]); return;
-      case 78: e_WeldingDetectionReqType(w, st, o[k]); return;
-      case 79: e_WeldingDetectionResType(w, st, o[k]); return;
-      case 80: e_X509DataType(w, st, o[k]); return;
+      case 0: e_AC_EVChargeParameterType(w, st, o.AC_EVChargeParameter); return;
+      case 1: e_AC_EVSEChargeParameterType(w, st, o.AC_EVSEChargeParameter); return;
+      case 2: e_AC_EVSEStatusType(w, st, o.AC_EVSEStatus); return;
+      case 3: e_BodyBaseType(w, st, o.BodyElement); return;
+      case 4: e_CableCheckReqType(w, st, o.CableCheckReq); return;
+      case 5: e_CableCheckResType(w, st, o.CableCheckRes); return;
+      case 6: e_CanonicalizationMethodType(w, st, o.CanonicalizationMethod); return;
+      case 7: e_CertificateInstallationReqType(w, st, o.CertificateInstallationReq); return;
+      case 8: e_CertificateInstallationResType(w, st, o.CertificateInstallationRes); return;
+      case 9: e_CertificateUpdateReqType(w, st, o.CertificateUpdateReq); return;
+      case 10: e_CertificateUpdateResType(w, st, o.CertificateUpdateRes); return;
+      case 11: e_ChargeParameterDiscoveryReqType(w, st, o.ChargeParameterDiscoveryReq); return;
+      case 12: e_ChargeParameterDiscoveryResType(w, st, o.ChargeParameterDiscoveryRes); return;
+      case 13: e_ChargingStatusReqType(w, st, o.ChargingStatusReq); return;
+      case 14: e_ChargingStatusResType(w, st, o.ChargingStatusRes); return;
+      case 15: e_ContractAuthenticationReqType(w, st, o.ContractAuthenticationReq); return;
+      case 16: e_ContractAuthenticationResType(w, st, o.ContractAuthenticationRes); return;
+      case 17: e_CurrentDemandReqType(w, st, o.CurrentDemandReq); return;
+      case 18: e_CurrentDemandResType(w, st, o.CurrentDemandRes); return;
+      case 19: e_DC_EVChargeParameterType(w, st, o.DC_EVChargeParameter); return;
+      case 20: e_DC_EVPowerDeliveryParameterType(w, st, o.DC_EVPowerDeliveryParameter); return;
+      case 21: e_DC_EVSEChargeParameterType(w, st, o.DC_EVSEChargeParameter); return;
+      case 22: e_DC_EVSEStatusType(w, st, o.DC_EVSEStatus); return;
+      case 23: e_DC_EVStatusType(w, st, o.DC_EVStatus); return;
+      case 24: e_DSAKeyValueType(w, st, o.DSAKeyValue); return;
+      case 25: e_DigestMethodType(w, st, o.DigestMethod); return;
+      case 26: w.bits(0, 1); writeHex(w, o.DigestValue, Infinity); w.bits(0, 1); return;
+      case 27: e_EVChargeParameterType(w, st, o.EVChargeParameter); return;
+      case 28: e_EVPowerDeliveryParameterType(w, st, o.EVPowerDeliveryParameter); return;
+      case 29: e_EVSEChargeParameterType(w, st, o.EVSEChargeParameter); return;
+      case 30: e_EVSEStatusType(w, st, o.EVSEStatus); return;
+      case 31: e_EVStatusType(w, st, o.EVStatus); return;
+      case 32: e_EntryType(w, st, o.Entry); return;
+      case 33: e_KeyInfoType(w, st, o.KeyInfo); return;
+      case 34: w.bits(0, 1); st.write(w, 0, expectString(w, o.KeyName), Infinity); w.bits(0, 1); return;
+      case 35: e_KeyValueType(w, st, o.KeyValue); return;
+      case 36: e_ManifestType(w, st, o.Manifest); return;
+      case 37: e_MeteringReceiptReqType(w, st, o.MeteringReceiptReq); return;
+      case 38: e_MeteringReceiptResType(w, st, o.MeteringReceiptRes); return;
+      case 39: w.bits(0, 1); st.write(w, 1, expectString(w, o.MgmtData), Infinity); w.bits(0, 1); return;
+      case 40: e_ObjectType(w, st, o.Object); return;
+      case 41: e_PGPDataType(w, st, o.PGPData); return;
+      case 42: e_PMaxScheduleEntryType(w, st, o.PMaxScheduleEntry); return;
+      case 43: e_PaymentDetailsReqType(w, st, o.PaymentDetailsReq); return;
+      case 44: e_PaymentDetailsResType(w, st, o.PaymentDetailsRes); return;
+      case 45: e_PowerDeliveryReqType(w, st, o.PowerDeliveryReq); return;
+      case 46: e_PowerDeliveryResType(w, st, o.PowerDeliveryRes); return;
+      case 47: e_PreChargeReqType(w, st, o.PreChargeReq); return;
+      case 48: e_PreChargeResType(w, st, o.PreChargeRes); return;
+      case 49: e_RSAKeyValueType(w, st, o.RSAKeyValue); return;
+      case 50: e_ReferenceType(w, st, o.Reference); return;
+      case 51: e_RelativeTimeIntervalType(w, st, o.RelativeTimeInterval); return;
+      case 52: e_RetrievalMethodType(w, st, o.RetrievalMethod); return;
+      case 53: e_SAScheduleListType(w, st, o.SAScheduleList); return;
+      case 54: e_SASchedulesType(w, st, o.SASchedules); return;
+      case 55: e_SPKIDataType(w, st, o.SPKIData); return;
+      case 56: e_SalesTariffEntryType(w, st, o.SalesTariffEntry); return;
+      case 57: e_ServiceChargeType(w, st, o.ServiceCharge); return;
+      case 58: e_ServiceDetailReqType(w, st, o.ServiceDetailReq); return;
+      case 59: e_ServiceDetailResType(w, st, o.ServiceDetailRes); return;
+      case 60: e_ServiceDiscoveryReqType(w, st, o.ServiceDiscoveryReq); return;
+      case 61: e_ServiceDiscoveryResType(w, st, o.ServiceDiscoveryRes); return;
+      case 62: e_ServicePaymentSelectionReqType(w, st, o.ServicePaymentSelectionReq); return;
+      case 63: e_ServicePaymentSelectionResType(w, st, o.ServicePaymentSelectionRes); return;
+      case 64: e_SessionSetupReqType(w, st, o.SessionSetupReq); return;
+      case 65: e_SessionSetupResType(w, st, o.SessionSetupRes); return;
+      case 66: e_SessionStopType(w, st, o.SessionStopReq); return;
+      case 67: e_SessionStopResType(w, st, o.SessionStopRes); return;
+      case 68: e_SignatureType(w, st, o.Signature); return;
+      case 69: e_SignatureMethodType(w, st, o.SignatureMethod); return;
+      case 70: e_SignaturePropertiesType(w, st, o.SignatureProperties); return;
+      case 71: e_SignaturePropertyType(w, st, o.SignatureProperty); return;
+      case 72: e_SignatureValueType(w, st, o.SignatureValue); return;
+      case 73: e_SignedInfoType(w, st, o.SignedInfo); return;
+      case 74: e_IntervalType(w, st, o.TimeInterval); return;
+      case 75: e_TransformType(w, st, o.Transform); return;
+      case 76: e_TransformsType(w, st, o.Transforms); return;
+      case 77: e_V2G_Message(w, st, o.V2G_Message); return;
+      case 78: e_WeldingDetectionReqType(w, st, o.WeldingDetectionReq); return;
+      case 79: e_WeldingDetectionResType(w, st, o.WeldingDetectionRes); return;
+      case 80: e_X509DataType(w, st, o.X509Data); return;
     }
   } catch (e) { throw nest(e, k, w.bitLength); }
 }
@@ -5967,6 +5967,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 42: v = d_DC_EVStatusType(r, st); break;
         case 43: v = (v = (r.ev0(), r.hex(256)), r.ev0(), v); break;
         case 44: v = d_DSAKeyValueType(r, st); break;
+        case 45: v = (v = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)), r.ev0(), v); break;
         case 46: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 47: v = d_DigestMethodType(r, st); break;
         case 48: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -6031,7 +6032,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 107: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 108: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 109: v = (v = (r.ev0(), st.read(r, 4, Infinity)), r.ev0(), v); break;
-        case 110: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 110: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 111: v = d_MessageHeaderType(r, st); break;
         case 112: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 113: v = d_KeyInfoType(r, st); break;
@@ -6049,18 +6050,21 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 125: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 126: v = (v = r.framedOpen(3, -3, 3), r.ev0(), v); break;
         case 127: v = d_NotificationType(r, st); break;
+        case 128: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 129: v = (v = r.framedOpen(8, 0, 255), r.ev0(), v); break;
         case 130: v = (v = (r.ev0(), r.hex(1200)), r.ev0(), v); break;
         case 131: v = d_ObjectType(r, st); break;
         case 132: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 133: v = d_PGPDataType(r, st); break;
         case 134: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
+        case 135: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 136: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 137: v = d_PMaxScheduleType(r, st); break;
         case 138: v = d_PMaxScheduleEntryType(r, st); break;
         case 139: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 140: v = d_ParameterType(r, st); break;
         case 141: v = d_ParameterSetType(r, st); break;
+        case 142: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 143: v = d_PaymentDetailsReqType(r, st); break;
         case 144: v = d_PaymentDetailsResType(r, st); break;
         case 145: v = (v = EN8[r.framedOpen(1, 0, 1, true)], r.ev0(), v); break;
@@ -6132,7 +6136,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 211: v = d_SignatureValueType(r, st); break;
         case 212: v = d_SignedInfoType(r, st); break;
         case 213: v = d_SubCertificatesType(r, st); break;
-        case 214: v = (v = (r.ev0(), r.bigJson(true, -9223372036854775808n, 9223372036854775807n)), r.ev0(), v); break;
+        case 214: v = (v = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)), r.ev0(), v); break;
         case 215: v = d_IntervalType(r, st); break;
         case 216: v = d_TransformType(r, st); break;
         case 217: v = d_TransformsType(r, st); break;
@@ -6147,7 +6151,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 226: v = (v = (r.ev0(), st.read(r, 11, Infinity)), r.ev0(), v); break;
         case 227: v = d_X509IssuerSerialType(r, st); break;
         case 228: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 229: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 229: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 230: v = (v = (r.ev0(), st.read(r, 12, Infinity)), r.ev0(), v); break;
         case 231: v = (v = (r.ev0(), st.read(r, 13, Infinity)), r.ev0(), v); break;
         case 232: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -6163,7 +6167,6 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 242: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 243: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 244: v = (v = (r.ev0(), st.read(r, 14, Infinity)), r.ev0(), v); break;
-        default: r.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
       }
     } catch (e) { throw nest(e, k, r.pos); }
     out[k] = v;
@@ -6221,6 +6224,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 41: w.bits(41, 8); e_DC_EVStatusType(w, st, o[k]); break;
         case 43: w.bits(43, 8); w.bits(0, 1); writeHex(w, o[k], 256); w.bits(0, 1); break;
         case 44: w.bits(44, 8); e_DSAKeyValueType(w, st, o[k]); break;
+        case 45: w.bits(45, 8); w.bits(0, 1); writeBig(w, o[k], true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); w.bits(0, 1); break;
         case 46: w.bits(46, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 47: w.bits(47, 8); e_DigestMethodType(w, st, o[k]); break;
         case 48: w.bits(48, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -6278,7 +6282,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 107: w.bits(107, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 108: w.bits(108, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 109: w.bits(109, 8); w.bits(0, 1); st.write(w, 4, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
-        case 110: w.bits(110, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 110: w.bits(110, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 111: w.bits(111, 8); e_MessageHeaderType(w, st, o[k]); break;
         case 112: w.bits(112, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 113: w.bits(113, 8); e_KeyInfoType(w, st, o[k]); break;
@@ -6296,18 +6300,21 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 125: w.bits(125, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 126: w.bits(126, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], -3, 3) - -3, 3); w.bits(0, 1); break;
         case 127: w.bits(127, 8); e_NotificationType(w, st, o[k]); break;
+        case 128: w.bits(128, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 129: w.bits(129, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 255), 8); w.bits(0, 1); break;
         case 130: w.bits(130, 8); w.bits(0, 1); writeHex(w, o[k], 1200); w.bits(0, 1); break;
         case 131: w.bits(131, 8); e_ObjectType(w, st, o[k]); break;
         case 132: w.bits(132, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 133: w.bits(133, 8); e_PGPDataType(w, st, o[k]); break;
         case 134: w.bits(134, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
+        case 135: w.bits(135, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 136: w.bits(136, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 137: w.bits(137, 8); e_PMaxScheduleType(w, st, o[k]); break;
         case 138: w.bits(138, 8); e_PMaxScheduleEntryType(w, st, o[k]); break;
         case 139: w.bits(139, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 140: w.bits(140, 8); e_ParameterType(w, st, o[k]); break;
         case 141: w.bits(141, 8); e_ParameterSetType(w, st, o[k]); break;
+        case 142: w.bits(142, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 143: w.bits(143, 8); e_PaymentDetailsReqType(w, st, o[k]); break;
         case 144: w.bits(144, 8); e_PaymentDetailsResType(w, st, o[k]); break;
         case 145: w.bits(145, 8); w.bits(0, 1); w.bits(EX8(w, o[k]), 1); w.bits(0, 1); break;
@@ -6374,7 +6381,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 211: w.bits(211, 8); e_SignatureValueType(w, st, o[k]); break;
         case 212: w.bits(212, 8); e_SignedInfoType(w, st, o[k]); break;
         case 213: w.bits(213, 8); e_SubCertificatesType(w, st, o[k]); break;
-        case 214: w.bits(214, 8); w.bits(0, 1); writeBig(w, o[k], true, -9223372036854775808n, 9223372036854775807n); w.bits(0, 1); break;
+        case 214: w.bits(214, 8); w.bits(0, 1); writeBig(w, o[k], true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); w.bits(0, 1); break;
         case 215: w.bits(215, 8); e_IntervalType(w, st, o[k]); break;
         case 216: w.bits(216, 8); e_TransformType(w, st, o[k]); break;
         case 217: w.bits(217, 8); e_TransformsType(w, st, o[k]); break;
@@ -6389,7 +6396,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 226: w.bits(226, 8); w.bits(0, 1); st.write(w, 11, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 227: w.bits(227, 8); e_X509IssuerSerialType(w, st, o[k]); break;
         case 228: w.bits(228, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 229: w.bits(229, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 229: w.bits(229, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 230: w.bits(230, 8); w.bits(0, 1); st.write(w, 12, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 231: w.bits(231, 8); w.bits(0, 1); st.write(w, 13, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 232: w.bits(232, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -6405,7 +6412,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 242: w.bits(242, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 243: w.bits(243, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 244: w.bits(244, 8); w.bits(0, 1); st.write(w, 14, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
-        default: w.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: w.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, w.bitLength); }
   }

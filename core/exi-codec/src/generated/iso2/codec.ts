@@ -461,7 +461,7 @@ function d_X509IssuerSerialType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1157,7 +1157,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 2) {
-      at = "MeterReading"; o.MeterReading = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "MeterReading"; o.MeterReading = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 3; break;
         case 1: s = 4; break;
@@ -1175,7 +1175,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(3); if (c === 0) { s = 5; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 5) {
-      at = "TMeter"; o.TMeter = (r.ev0(), r.bigJson(true, -9223372036854775808n, 9223372036854775807n)); at = '';
+      at = "TMeter"; o.TMeter = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -2087,7 +2087,7 @@ function d_PaymentDetailsResType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 3; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 3) {
-      at = "EVSETimeStamp"; o.EVSETimeStamp = (r.ev0(), r.bigJson(true, -9223372036854775808n, 9223372036854775807n)); at = '';
+      at = "EVSETimeStamp"; o.EVSETimeStamp = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -2623,7 +2623,7 @@ function d_SessionSetupResType(r: BitReader, st: StringTable): any {
       c = r.bits(3); if (c === 0) { s = 3; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 3) {
-      at = "EVSETimeStamp"; o.EVSETimeStamp = (r.ev0(), r.bigJson(true, -9223372036854775808n, 9223372036854775807n)); at = '';
+      at = "EVSETimeStamp"; o.EVSETimeStamp = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -2734,7 +2734,7 @@ function d_SignatureMethodType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(3); if (c === 0) { r.fail('unsupported', "wildcard element content (SE(*)) is not supported", r.pos - 2); } else if (c === 1) { return o; } else if (c === 2) { r.fail('unsupported', "mixed character content is not supported", r.pos - 2); } else r.badEventAfterValue(c, 3, 2);
     }
     if (s === 3) {
@@ -3326,7 +3326,7 @@ function e_X509IssuerSerialType(w: BitWriter, st: StringTable, value: unknown): 
       else w.fail('missing-element', "missing X509SerialNumber");
     }
     if (s === 2) {
-      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, undefined, undefined); at = '';
+      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_X509IssuerSerialType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -4120,7 +4120,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(4, 4); return; }
     }
     if (s === 2) {
-      at = "MeterReading"; u++; writeBig(w, o.MeterReading, false, 0n, 18446744073709551615n); at = '';
+      at = "MeterReading"; u++; writeBig(w, o.MeterReading, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.SigMeterReading !== undefined) { w.bits(0, 5); s = 3; }
       else if (o.MeterStatus !== undefined) { w.bits(2, 5); s = 4; }
       else if (o.TMeter !== undefined) { w.bits(4, 5); s = 5; }
@@ -4138,7 +4138,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(1, 3); return; }
     }
     if (s === 5) {
-      at = "TMeter"; u++; writeBig(w, o.TMeter, true, -9223372036854775808n, 9223372036854775807n); at = '';
+      at = "TMeter"; u++; writeBig(w, o.TMeter, true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -5039,7 +5039,7 @@ function e_PaymentDetailsResType(w: BitWriter, st: StringTable, value: unknown):
       else w.fail('missing-element', "missing EVSETimeStamp");
     }
     if (s === 3) {
-      at = "EVSETimeStamp"; u++; writeBig(w, o.EVSETimeStamp, true, -9223372036854775808n, 9223372036854775807n); at = '';
+      at = "EVSETimeStamp"; u++; writeBig(w, o.EVSETimeStamp, true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_PaymentDetailsResType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -5645,7 +5645,7 @@ function e_SessionSetupResType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SessionSetupResType); w.bits(1, 3); return; }
     }
     if (s === 3) {
-      at = "EVSETimeStamp"; u++; writeBig(w, o.EVSETimeStamp, true, -9223372036854775808n, 9223372036854775807n); at = '';
+      at = "EVSETimeStamp"; u++; writeBig(w, o.EVSETimeStamp, true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SessionSetupResType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -5770,7 +5770,7 @@ function e_SignatureMethodType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(2, 3); return; }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, undefined, undefined); at = '';
+      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(1, 3); return; }
     }
     if (s === 3) {
@@ -6142,88 +6142,134 @@ export function encodeDocument(w: BitWriter, st: StringTable, doc: unknown): voi
   w.bits(i, 7);
   try {
     switch (i) {
-      case 0: e_AC_EVChargeParameterType(w, st, o[k]); return;
-      case 1: e_AC_EVSEChargeParameterType(w, st, o[k]); return;
-      case 2: e_AC_EVSEStatusType(w, st, o[k]); return;
-      case 3: e_AuthorizationReqType(w, st, o[k]); return;
-      case 4: e_AuthorizationResType(w, st, o[k]); return;
-      case 5: e_BodyBaseType(w, st, o[k]); return;
-      case 6: e_CableCheckReqType(w, st, o[k]); return;
-      case 7: e_CableCheckResType(w, st, o[k]); return;
-      case 8: e_CanonicalizationMethodType(w, st, o[k]); return;
-      case 9: e_CertificateInstallationReqType(w, st, o[k]); return;
-      case 10: e_CertificateInstallationResType(w, st, o[k]); return;
-      case 11: e_CertificateUpdateReqType(w, st, o[k]); return;
-      case 12: e_CertificateUpdateResType(w, st, o[k]); return;
-      case 13: e_ChargeParameterDiscoveryReqType(w, st, o[k]); return;
-      case 14: e_ChargeParameterDiscoveryResType(w, st, o[k]); return;
-      case 15: e_ChargingStatusReqType(w, st, o[k]); return;
-      case 16: e_ChargingStatusResType(w, st, o[k]); return;
-      case 17: e_CurrentDemandReqType(w, st, o[k]); return;
-      case 18: e_CurrentDemandResType(w, st, o[k]); return;
-      case 19: e_DC_EVChargeParameterType(w, st, o[k]); return;
-      case 20: e_DC_EVPowerDeliveryParameterType(w, st, o[k]); return;
-      case 21: e_DC_EVSEChargeParameterType(w, st, o[k]); return;
-      case 22: e_DC_EVSEStatusType(w, st, o[k]); return;
-      case 23: e_DC_EVStatusType(w, st, o[k]); return;
-      case 24: e_DSAKeyValueType(w, st, o[k]); return;
-      case 25: e_DigestMethodType(w, st, o[k]); return;
-      case 26: w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); return;
-      case 27: e_EVChargeParameterType(w, st, o[k]); return;
-      case 28: e_EVPowerDeliveryParameterType(w, st, o[k]); return;
-      case 29: e_EVSEChargeParameterType(w, st, o[k]); return;
-      case 30: e_EVSEStatusType(w, st, o[k]); return;
-      case 31: e_EVStatusType(w, st, o[k]); return;
-      case 32: e_EntryType(w, st, o[k]); return;
-      case 33: e_KeyInfoType(w, st, o[k]); return;
-      case 34: w.bits(0, 1); st.write(w, 0, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 35: e_KeyValueType(w, st, o[k]); return;
-      case 36: e_ManifestType(w, st, o[k]); return;
-      case 37: e_MeteringReceiptReqType(w, st, o[k]); return;
-      case 38: e_MeteringReceiptResType(w, st, o[k]); return;
-      case 39: w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 40: e_ObjectType(w, st, o[k]); return;
-      case 41: e_PGPDataType(w, st, o[k]); return;
-      case 42: e_PMaxScheduleEntryType(w, st, o[k]); return;
-      case 43: e_PaymentDetailsReqType(w, st, o[k]); return;
-      case 44: e_PaymentDetailsResType(w, st, o[k]); return;
-      case 45: e_PaymentServiceSelectionReqType(w, st, o[k]); return;
-      case 46: e_PaymentServiceSelectionResType(w, st, o[k]); return;
-      case 47: e_PowerDeliveryReqType(w, st, o[k]); return;
-      case 48: e_PowerDeliveryResType(w, st, o[k]); return;
-      case 49: e_PreChargeReqType(w, st, o[k]); return;
-      case 50: e_PreChargeResType(w, st, o[k]); return;
-      case 51: e_RSAKeyValueType(w, st, o[k]); return;
-      case 52: e_ReferenceType(w, st, o[k]); return;
-      case 53: e_RelativeTimeIntervalType(w, st, o[k]); return;
-      case 54: e_RetrievalMethodType(w, st, o[k]); return;
-      case 55: e_SAScheduleListType(w, st, o[k]); return;
-      case 56: e_SASchedulesType(w, st, o[k]); return;
-      case 57: e_SPKIDataType(w, st, o[k]); return;
-      case 58: e_SalesTariffEntryType(w, st, o[k]); return;
-      case 59: e_ServiceDetailReqType(w, st, o[k]); return;
-      case 60: e_ServiceDetailResType(w, st, o[k]); return;
-      case 61: e_ServiceDiscoveryReqType(w, st, o[k]); return;
-      case 62: e_ServiceDiscoveryResType(w, st, o[k]); return;
-      case 63: e_SessionSetupReqType(w, st, o[k]); return;
-      case 64: e_SessionSetupResType(w, st, o[k]); return;
-      case 65: e_SessionStopReqType(w, st, o[k]); return;
-      case 66: e_SessionStopResType(w, st, o[k]); return;
-      case 67: e_SignatureType(w, st, o[k]); return;
-      case 68: e_SignatureMethodType(w, st, o[k]); return;
-      case 69: e_SignaturePropertiesType(w, st, o[k]); return;
-      case 70: e_SignaturePropertyType(w, st, o[k]); return;
-      case 71: e_SignatureValueType(w, st, o[k]); return;
-      case 72: e_SignedInfoType(w, st, o[k]); return;
-      case 73: e_IntervalType(w, st, o[k]); return;
-      case 74: e_TransformType(w, st, o[k]); return;
-      case 75: e_TransformsType(w, st, o[k]); return;
-      case 76: e_V2G_Message(w, st, o[k]); return;
-      case 77: e_WeldingDetectionReqType(w, st, o[k]); return;
-      case 78: e_WeldingDetectionResType(w, st, o[k]); return;
-      case 79: e_X509DataType(w, st, o[k]); return;
+      case 0: e_AC_EVChargeParameterType(w, st, o.AC_EVChargeParameter); return;
+      case 1: e_AC_EVSEChargeParameterType(w, st, o.AC_EVSEChargeParameter); return;
+      case 2: e_AC_EVSEStatusType(w, st, o.AC_EVSEStatus); return;
+      case 3: e_AuthorizationReqType(w, st, o.AuthorizationReq); return;
+      case 4: e_AuthorizationResType(w, st, o.AuthorizationRes); return;
+      case 5: e_BodyBaseType(w, st, o.BodyElement); return;
+      case 6: e_CableCheckReqType(w, st, o.CableCheckReq); return;
+      case 7: e_CableCheckResType(w, st, o.CableCheckRes); return;
+      case 8: e_CanonicalizationMethodType(w, st, o.CanonicalizationMethod); return;
+      case 9: e_CertificateInstallationReqType(w, st, o.CertificateInstallationReq); return;
+      case 10: e_CertificateInstallationResType(w, st, o.CertificateInstallationRes); return;
+      case 11: e_CertificateUpdateReqType(w, st, o.CertificateUpdateReq); return;
+      case 12: e_CertificateUpdateResType(w, st, o.CertificateUpdateRes); return;
+      case 13: e_ChargeParameterDiscoveryReqType(w, st, o.ChargeParameterDiscoveryReq); return;
+      case 14: e_ChargeParameterDiscoveryResType(w, st, o.ChargeParameterDiscoveryRes); return;
+      case 15: e_ChargingStatusReqType(w, st, o.ChargingStatusReq); return;
+      case 16: e_ChargingStatusResType(w, st, o.ChargingStatusRes); return;
+      case 17: e_CurrentDemandReqType(w, st, o.CurrentDemandReq); return;
+      case 18: e_CurrentDemandResType(w, st, o.CurrentDemandRes); return;
+      case 19: e_DC_EVChargeParameterType(w, st, o.DC_EVChargeParameter); return;
+      case 20: e_DC_EVPowerDeliveryParameterType(w, st, o.DC_EVPowerDeliveryParameter); return;
+      case 21: e_DC_EVSEChargeParameterType(w, st, o.DC_EVSEChargeParameter); return;
+      case 22: e_DC_EVSEStatusType(w, st, o.DC_EVSEStatus); return;
+      case 23: e_DC_EVStatusType(w, st, o.DC_EVStatus); return;
+      case 24: e_DSAKeyValueType(w, st, o.DSAKeyValue); return;
+      case 25: e_DigestMethodType(w, st, o.DigestMethod); return;
+      case 26: w.bits(0, 1); writeHex(w, o.DigestValue, Infinity); w.bits(0, 1); return;
+      case 27: e_EVChargeParameterType(w, st, o.EVChargeParameter); return;
+      case 28: e_EVPowerDeliveryParameterType(w, st, o.EVPowerDeliveryParameter); return;
+      case 29: e_EVSEChargeParameterType(w, st, o.EVSEChargeParameter); return;
+      case 30: e_EVSEStatusType(w, st, o.EVSEStatus); return;
+      case 31: e_EVStatusType(w, st, o.EVStatus); return;
+      case 32: e_EntryType(w, st, o.Entry); return;
+      case 33: e_KeyInfoType(w, st, o.KeyInfo); return;
+      case 34: w.bits(0, 1); st.write(w, 0, expectString(w, o.KeyName), Infinity); w.bits(0, 1); return;
+      case 35: e_KeyValueType(w, st, o.KeyValue); return;
+      case 36: e_ManifestType(w, st, o.Manifest); return;
+      case 37: e_MeteringReceiptReqType(w, st, o.MeteringReceiptReq); return;
+      case 38: e_MeteringReceiptResType(w, st, o.MeteringReceiptRes); return;
+      case 39: w.bits(0, 1); st.write(w, 1, expectString(w, o.MgmtData), Infinity); w.bits(0, 1); return;
+      case 40: e_ObjectType(w, st, o.Object); return;
+      case 41: e_PGPDataType(w, st, o.PGPData); return;
+      case 42: e_PMaxScheduleEntryType(w, st, o.PMaxScheduleEntry); return;
+      case 43: e_PaymentDetailsReqType(w, st, o.PaymentDetailsReq); return;
+      case 44: e_PaymentDetailsResType(w, st, o.PaymentDetailsRes); return;
+      case 45: e_PaymentServiceSelectionReqType(w, st, o.PaymentServiceSelectionReq); return;
+      case 46: e_PaymentServiceSelectionResType(w, st, o.PaymentServiceSelectionRes); return;
+      case 47: e_PowerDeliveryReqType(w, st, o.PowerDeliveryReq); return;
+      case 48: e_PowerDeliveryResType(w, st, o.PowerDeliveryRes); return;
+      case 49: e_PreChargeReqType(w, st, o.PreChargeReq); return;
+      case 50: e_PreChargeResType(w, st, o.PreChargeRes); return;
+      case 51: e_RSAKeyValueType(w, st, o.RSAKeyValue); return;
+      case 52: e_ReferenceType(w, st, o.Reference); return;
+      case 53: e_RelativeTimeIntervalType(w, st, o.RelativeTimeInterval); return;
+      case 54: e_RetrievalMethodType(w, st, o.RetrievalMethod); return;
+      case 55: e_SAScheduleListType(w, st, o.SAScheduleList); return;
+      case 56: e_SASchedulesType(w, st, o.SASchedules); return;
+      case 57: e_SPKIDataType(w, st, o.SPKIData); return;
+      case 58: e_SalesTariffEntryType(w, st, o.SalesTariffEntry); return;
+      case 59: e_ServiceDetailReqType(w, st, o.ServiceDetailReq); return;
+      case 60: e_ServiceDetailResType(w, st, o.ServiceDetailRes); return;
+      case 61: e_ServiceDiscoveryReqType(w, st, o.ServiceDiscoveryReq); return;
+      case 62: e_ServiceDiscoveryResType(w, st, o.ServiceDiscoveryRes); return;
+      case 63: e_SessionSetupReqType(w, st, o.SessionSetupReq); return;
+      case 64: e_SessionSetupResType(w, st, o.SessionSetupRes); return;
+      case 65: e_SessionStopReqType(w, st, o.SessionStopReq); return;
+      case 66: e_SessionStopResType(w, st, o.SessionStopRes); return;
+      case 67: e_SignatureType(w, st, o.Signature); return;
+      case 68: e_SignatureMethodType(w, st, o.SignatureMethod); return;
+      case 69: e_SignaturePropertiesType(w, st, o.SignatureProperties); return;
+      case 70: e_SignaturePropertyType(w, st, o.SignatureProperty); return;
+      case 71: e_SignatureValueType(w, st, o.SignatureValue); return;
+      case 72: e_SignedInfoType(w, st, o.SignedInfo); return;
+      case 73: e_IntervalType(w, st, o.TimeInterval); return;
+      case 74: e_TransformType(w, st, o.Transform); return;
+      case 75: e_TransformsType(w, st, o.Transforms); return;
+      case 76: e_V2G_Message(w, st, o.V2G_Message); return;
+      case 77: e_WeldingDetectionReqType(w, st, o.WeldingDetectionReq); return;
+      case 78: e_WeldingDetectionResType(w, st, o.WeldingDetectionRes); return;
+      case 79: e_X509DataType(w, st, o.X509Data); return;
     }
   } catch (e) { throw nest(e, k, w.bitLength); }
+}
+
+/** An event of the relaxed element fragment grammar (EXI 1.0 8.5.3) this codec does not take. */
+function relaxedEvent(r: BitReader, c: number, bits: number, start: boolean): never {
+  const at = r.pos - bits;
+  const n = 10, m = 243;
+  if (!start) c += n + 1;
+  if (c < n) r.fail('unsupported', 'an attribute the element does not declare', at);
+  if (c === n) r.fail('unsupported', 'an attribute not declared by the schema (AT(*))', at);
+  if (c <= n + m + 1) r.fail('unsupported', 'element content in a relaxed element fragment', at);
+  if (c === n + m + 3) r.fail('unsupported', 'a second character event in a relaxed element fragment', at);
+  if (c === n + m + 4) r.fail('unsupported', 'second-level event (xsi:type, xsi:nil or undeclared content) is not supported', at);
+  return r.fail('invalid-event-code', `event code ${start ? c : c - n - 1} undefined here`, at);
+}
+/** eMAID in a fragment (declared as eMAIDType, EMAIDType): the relaxed element fragment grammar, EXI 1.0 8.5.3. */
+function d_RF_eMAID(r: BitReader, st: StringTable): any {
+  const o: any = {};
+  let at = '', c = 0, k = 0;
+  try {
+    for (;;) {
+      c = r.bits(9);
+      if (c === 4) { if (o.Id !== undefined) r.fail('unsupported', 'attribute Id repeated', r.pos - 9); at = "Id"; o.Id = st.read(r, 15, Infinity); at = ''; k++; continue; }
+      if (c === 255) return o;
+      if (c === 256) break;
+      relaxedEvent(r, c, 9, true);
+    }
+    at = 'CONTENT'; const v = st.read(r, 17, Infinity); at = '';
+    c = r.bits(8); if (c !== 244) relaxedEvent(r, c, 8, false);
+    if (k === 0) return v;
+    o.CONTENT = v;
+    return o;
+  } catch (e) { throw nest(e, at, r.pos); }
+}
+const K_RF_eMAID: readonly string[] = ["Id","CONTENT"];
+function e_RF_eMAID(w: BitWriter, st: StringTable, value: unknown): void {
+  let at = '';
+  try {
+    if (typeof value === 'string') { w.bits(256, 9); at = 'CONTENT'; st.write(w, 17, expectString(w, value), Infinity); at = ''; w.bits(244, 8); return; }
+    const o: any = expectObject(w, value);
+    let u = o.CONTENT !== undefined ? 1 : 0;
+    if (o.Id !== undefined) u++;
+    if (countKeys(o) !== u) leftoverKeys(w, o, K_RF_eMAID);
+    if (o.Id !== undefined) { w.bits(4, 9); at = "Id"; st.write(w, 15, expectString(w, o.Id), Infinity); at = ''; }
+    if (o.CONTENT === undefined) { w.bits(255, 9); return; }
+    w.bits(256, 9); at = 'CONTENT'; st.write(w, 17, expectString(w, o.CONTENT), Infinity); at = ''; w.bits(244, 8);
+  } catch (e) { throw nest(e, at, w.bitLength); }
 }
 
 /** Decodes the body of an EXI fragment (after the header): elements until ED, as { name: content } in stream order. */
@@ -6332,6 +6378,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 91: v = (v = EN5[r.framedOpen(2, 0, 2, true)], r.ev0(), v); break;
         case 92: v = d_EVSEStatusType(r, st); break;
         case 93: v = (v = EN6[r.framedOpen(4, 0, 11, true)], r.ev0(), v); break;
+        case 94: v = (v = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)), r.ev0(), v); break;
         case 95: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 96: v = d_EVStatusType(r, st); break;
         case 97: v = d_PhysicalValueType(r, st); break;
@@ -6345,7 +6392,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 105: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 106: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 107: v = (v = (r.ev0(), r.hex(16)), r.ev0(), v); break;
-        case 108: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 108: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 109: v = d_MessageHeaderType(r, st); break;
         case 110: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 111: v = d_KeyInfoType(r, st); break;
@@ -6356,7 +6403,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 116: v = (v = r.framedUintOpen(65535), r.ev0(), v); break;
         case 117: v = (v = (r.ev0(), st.read(r, 4, 32)), r.ev0(), v); break;
         case 118: v = d_MeterInfoType(r, st); break;
-        case 119: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 119: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 120: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 121: v = d_MeteringReceiptReqType(r, st); break;
         case 122: v = d_MeteringReceiptResType(r, st); break;
@@ -6371,11 +6418,13 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 131: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 132: v = d_PGPDataType(r, st); break;
         case 133: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
+        case 134: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 135: v = d_PhysicalValueType(r, st); break;
         case 136: v = d_PMaxScheduleType(r, st); break;
         case 137: v = d_PMaxScheduleEntryType(r, st); break;
         case 138: v = d_ParameterType(r, st); break;
         case 139: v = d_ParameterSetType(r, st); break;
+        case 140: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 141: v = d_PaymentDetailsReqType(r, st); break;
         case 142: v = d_PaymentDetailsResType(r, st); break;
         case 143: v = (v = EN9[r.framedOpen(1, 0, 1, true)], r.ev0(), v); break;
@@ -6391,6 +6440,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 153: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 154: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 155: v = d_RSAKeyValueType(r, st); break;
+        case 156: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 157: v = d_ReferenceType(r, st); break;
         case 158: v = d_RelativeTimeIntervalType(r, st); break;
         case 159: v = d_PhysicalValueType(r, st); break;
@@ -6445,7 +6495,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 208: v = d_SignedInfoType(r, st); break;
         case 209: v = d_SubCertificatesType(r, st); break;
         case 210: v = d_SupportedEnergyTransferModeType(r, st); break;
-        case 211: v = (v = (r.ev0(), r.bigJson(true, -9223372036854775808n, 9223372036854775807n)), r.ev0(), v); break;
+        case 211: v = (v = (r.ev0(), r.bigJson(true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n)), r.ev0(), v); break;
         case 212: v = d_IntervalType(r, st); break;
         case 213: v = d_TransformType(r, st); break;
         case 214: v = d_TransformsType(r, st); break;
@@ -6460,7 +6510,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 223: v = (v = (r.ev0(), st.read(r, 9, Infinity)), r.ev0(), v); break;
         case 224: v = d_X509IssuerSerialType(r, st); break;
         case 225: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 226: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 226: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 227: v = (v = (r.ev0(), st.read(r, 10, Infinity)), r.ev0(), v); break;
         case 228: v = (v = (r.ev0(), st.read(r, 11, Infinity)), r.ev0(), v); break;
         case 229: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -6470,13 +6520,13 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 233: v = (v = r.framedOpen(8, -128, 127), r.ev0(), v); break;
         case 234: v = (v = EN13[r.framedOpen(2, 0, 2, true)], r.ev0(), v); break;
         case 235: v = (v = r.framedUintOpen(86400), r.ev0(), v); break;
+        case 236: v = d_RF_eMAID(r, st); break;
         case 237: v = (v = r.framedIntOpen(-2147483648, 2147483647), r.ev0(), v); break;
         case 238: v = d_PhysicalValueType(r, st); break;
         case 239: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 240: v = (v = r.framedUintOpen(16777214), r.ev0(), v); break;
         case 241: v = d_PhysicalValueType(r, st); break;
         case 242: v = (v = (r.ev0(), st.read(r, 12, Infinity)), r.ev0(), v); break;
-        default: r.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
       }
     } catch (e) { throw nest(e, k, r.pos); }
     out[k] = v;
@@ -6576,6 +6626,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 91: w.bits(91, 8); w.bits(0, 1); w.bits(EX5(w, o[k]), 2); w.bits(0, 1); break;
         case 92: w.bits(92, 8); e_EVSEStatusType(w, st, o[k]); break;
         case 93: w.bits(93, 8); w.bits(0, 1); w.bits(EX6(w, o[k]), 4); w.bits(0, 1); break;
+        case 94: w.bits(94, 8); w.bits(0, 1); writeBig(w, o[k], true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); w.bits(0, 1); break;
         case 95: w.bits(95, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 96: w.bits(96, 8); e_EVStatusType(w, st, o[k]); break;
         case 97: w.bits(97, 8); e_PhysicalValueType(w, st, o[k]); break;
@@ -6589,7 +6640,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 105: w.bits(105, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 106: w.bits(106, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 107: w.bits(107, 8); w.bits(0, 1); writeHex(w, o[k], 16); w.bits(0, 1); break;
-        case 108: w.bits(108, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 108: w.bits(108, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 109: w.bits(109, 8); e_MessageHeaderType(w, st, o[k]); break;
         case 110: w.bits(110, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 111: w.bits(111, 8); e_KeyInfoType(w, st, o[k]); break;
@@ -6600,7 +6651,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 116: w.bits(116, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 65535)); w.bits(0, 1); break;
         case 117: w.bits(117, 8); w.bits(0, 1); st.write(w, 4, expectString(w, o[k]), 32); w.bits(0, 1); break;
         case 118: w.bits(118, 8); e_MeterInfoType(w, st, o[k]); break;
-        case 119: w.bits(119, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 119: w.bits(119, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 120: w.bits(120, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 121: w.bits(121, 8); e_MeteringReceiptReqType(w, st, o[k]); break;
         case 122: w.bits(122, 8); e_MeteringReceiptResType(w, st, o[k]); break;
@@ -6615,11 +6666,13 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 131: w.bits(131, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 132: w.bits(132, 8); e_PGPDataType(w, st, o[k]); break;
         case 133: w.bits(133, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
+        case 134: w.bits(134, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 135: w.bits(135, 8); e_PhysicalValueType(w, st, o[k]); break;
         case 136: w.bits(136, 8); e_PMaxScheduleType(w, st, o[k]); break;
         case 137: w.bits(137, 8); e_PMaxScheduleEntryType(w, st, o[k]); break;
         case 138: w.bits(138, 8); e_ParameterType(w, st, o[k]); break;
         case 139: w.bits(139, 8); e_ParameterSetType(w, st, o[k]); break;
+        case 140: w.bits(140, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 141: w.bits(141, 8); e_PaymentDetailsReqType(w, st, o[k]); break;
         case 142: w.bits(142, 8); e_PaymentDetailsResType(w, st, o[k]); break;
         case 143: w.bits(143, 8); w.bits(0, 1); w.bits(EX9(w, o[k]), 1); w.bits(0, 1); break;
@@ -6635,6 +6688,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 153: w.bits(153, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 154: w.bits(154, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 155: w.bits(155, 8); e_RSAKeyValueType(w, st, o[k]); break;
+        case 156: w.bits(156, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 157: w.bits(157, 8); e_ReferenceType(w, st, o[k]); break;
         case 158: w.bits(158, 8); e_RelativeTimeIntervalType(w, st, o[k]); break;
         case 159: w.bits(159, 8); e_PhysicalValueType(w, st, o[k]); break;
@@ -6684,7 +6738,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 208: w.bits(208, 8); e_SignedInfoType(w, st, o[k]); break;
         case 209: w.bits(209, 8); e_SubCertificatesType(w, st, o[k]); break;
         case 210: w.bits(210, 8); e_SupportedEnergyTransferModeType(w, st, o[k]); break;
-        case 211: w.bits(211, 8); w.bits(0, 1); writeBig(w, o[k], true, -9223372036854775808n, 9223372036854775807n); w.bits(0, 1); break;
+        case 211: w.bits(211, 8); w.bits(0, 1); writeBig(w, o[k], true, -9223372036854776000, 9223372036854776000, -9223372036854775808n, 9223372036854775807n); w.bits(0, 1); break;
         case 212: w.bits(212, 8); e_IntervalType(w, st, o[k]); break;
         case 213: w.bits(213, 8); e_TransformType(w, st, o[k]); break;
         case 214: w.bits(214, 8); e_TransformsType(w, st, o[k]); break;
@@ -6699,7 +6753,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 223: w.bits(223, 8); w.bits(0, 1); st.write(w, 9, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 224: w.bits(224, 8); e_X509IssuerSerialType(w, st, o[k]); break;
         case 225: w.bits(225, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 226: w.bits(226, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 226: w.bits(226, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 227: w.bits(227, 8); w.bits(0, 1); st.write(w, 10, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 228: w.bits(228, 8); w.bits(0, 1); st.write(w, 11, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 229: w.bits(229, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -6709,13 +6763,14 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 233: w.bits(233, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], -128, 127) - -128, 8); w.bits(0, 1); break;
         case 234: w.bits(234, 8); w.bits(0, 1); w.bits(EX13(w, o[k]), 2); w.bits(0, 1); break;
         case 235: w.bits(235, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 86400)); w.bits(0, 1); break;
+        case 236: w.bits(236, 8); e_RF_eMAID(w, st, o[k]); break;
         case 237: w.bits(237, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -2147483648, 2147483647)); w.bits(0, 1); break;
         case 238: w.bits(238, 8); e_PhysicalValueType(w, st, o[k]); break;
         case 239: w.bits(239, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 240: w.bits(240, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 16777214)); w.bits(0, 1); break;
         case 241: w.bits(241, 8); e_PhysicalValueType(w, st, o[k]); break;
         case 242: w.bits(242, 8); w.bits(0, 1); st.write(w, 12, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
-        default: w.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: w.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, w.bitLength); }
   }

@@ -202,7 +202,7 @@ function d_MessageHeaderType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(3); if (c === 0) { s = 3; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 3) {
@@ -308,7 +308,7 @@ function d_SignatureMethodType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(3); if (c === 0) { r.fail('unsupported', "wildcard element content (SE(*)) is not supported", r.pos - 2); } else if (c === 1) { return o; } else if (c === 2) { r.fail('unsupported', "mixed character content is not supported", r.pos - 2); } else r.badEventAfterValue(c, 3, 2);
     }
     if (s === 3) {
@@ -844,7 +844,7 @@ function d_X509IssuerSerialType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1796,7 +1796,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "ChargedEnergyReadingWh"; o.ChargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "ChargedEnergyReadingWh"; o.ChargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 3; break;
         case 1: s = 4; break;
@@ -1809,7 +1809,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 3) {
-      at = "BPT_DischargedEnergyReadingWh"; o.BPT_DischargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "BPT_DischargedEnergyReadingWh"; o.BPT_DischargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 4; break;
         case 1: s = 5; break;
@@ -1821,7 +1821,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 4) {
-      at = "CapacitiveEnergyReadingVARh"; o.CapacitiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "CapacitiveEnergyReadingVARh"; o.CapacitiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 5; break;
         case 1: s = 6; break;
@@ -1832,7 +1832,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 5) {
-      at = "BPT_InductiveEnergyReadingVARh"; o.BPT_InductiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "BPT_InductiveEnergyReadingVARh"; o.BPT_InductiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 6; break;
         case 1: s = 7; break;
@@ -1850,7 +1850,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(3); if (c === 0) { s = 8; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 8) {
-      at = "MeterTimestamp"; o.MeterTimestamp = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "MeterTimestamp"; o.MeterTimestamp = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1865,7 +1865,7 @@ function d_ReceiptType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 1; } else r.badEvent(c, 1, 1);
     }
     if (s === 1) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 2; break;
         case 1: s = 3; break;
@@ -2906,7 +2906,7 @@ function e_MessageHeaderType(w: BitWriter, st: StringTable, value: unknown): voi
       else w.fail('missing-element', "missing TimeStamp");
     }
     if (s === 2) {
-      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.Signature !== undefined) { w.bits(0, 3); s = 3; }
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MessageHeaderType); w.bits(1, 3); return; }
     }
@@ -3026,7 +3026,7 @@ function e_SignatureMethodType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(2, 3); return; }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, undefined, undefined); at = '';
+      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(1, 3); return; }
     }
     if (s === 3) {
@@ -3509,7 +3509,7 @@ function e_X509IssuerSerialType(w: BitWriter, st: StringTable, value: unknown): 
       else w.fail('missing-element', "missing X509SerialNumber");
     }
     if (s === 2) {
-      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, undefined, undefined); at = '';
+      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_X509IssuerSerialType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -4444,7 +4444,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else w.fail('missing-element', "missing ChargedEnergyReadingWh");
     }
     if (s === 2) {
-      at = "ChargedEnergyReadingWh"; u++; writeBig(w, o.ChargedEnergyReadingWh, false, 0n, 18446744073709551615n); at = '';
+      at = "ChargedEnergyReadingWh"; u++; writeBig(w, o.ChargedEnergyReadingWh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.BPT_DischargedEnergyReadingWh !== undefined) { w.bits(0, 5); s = 3; }
       else if (o.CapacitiveEnergyReadingVARh !== undefined) { w.bits(2, 5); s = 4; }
       else if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(4, 5); s = 5; }
@@ -4454,7 +4454,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(6, 4); return; }
     }
     if (s === 3) {
-      at = "BPT_DischargedEnergyReadingWh"; u++; writeBig(w, o.BPT_DischargedEnergyReadingWh, false, 0n, 18446744073709551615n); at = '';
+      at = "BPT_DischargedEnergyReadingWh"; u++; writeBig(w, o.BPT_DischargedEnergyReadingWh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.CapacitiveEnergyReadingVARh !== undefined) { w.bits(0, 5); s = 4; }
       else if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(2, 5); s = 5; }
       else if (o.MeterSignature !== undefined) { w.bits(4, 5); s = 6; }
@@ -4463,7 +4463,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(5, 4); return; }
     }
     if (s === 4) {
-      at = "CapacitiveEnergyReadingVARh"; u++; writeBig(w, o.CapacitiveEnergyReadingVARh, false, 0n, 18446744073709551615n); at = '';
+      at = "CapacitiveEnergyReadingVARh"; u++; writeBig(w, o.CapacitiveEnergyReadingVARh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(0, 5); s = 5; }
       else if (o.MeterSignature !== undefined) { w.bits(2, 5); s = 6; }
       else if (o.MeterStatus !== undefined) { w.bits(4, 5); s = 7; }
@@ -4471,7 +4471,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(4, 4); return; }
     }
     if (s === 5) {
-      at = "BPT_InductiveEnergyReadingVARh"; u++; writeBig(w, o.BPT_InductiveEnergyReadingVARh, false, 0n, 18446744073709551615n); at = '';
+      at = "BPT_InductiveEnergyReadingVARh"; u++; writeBig(w, o.BPT_InductiveEnergyReadingVARh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.MeterSignature !== undefined) { w.bits(0, 5); s = 6; }
       else if (o.MeterStatus !== undefined) { w.bits(2, 5); s = 7; }
       else if (o.MeterTimestamp !== undefined) { w.bits(4, 5); s = 8; }
@@ -4489,7 +4489,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(1, 3); return; }
     }
     if (s === 8) {
-      at = "MeterTimestamp"; u++; writeBig(w, o.MeterTimestamp, false, 0n, 18446744073709551615n); at = '';
+      at = "MeterTimestamp"; u++; writeBig(w, o.MeterTimestamp, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -4506,7 +4506,7 @@ function e_ReceiptType(w: BitWriter, st: StringTable, value: unknown): void {
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 1) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.EnergyCosts !== undefined) { w.bits(0, 4); s = 2; }
       else if (o.OccupancyCosts !== undefined) { w.bits(1, 4); s = 3; }
       else if (o.AdditionalServicesCosts !== undefined) { w.bits(2, 4); s = 4; }
@@ -5404,48 +5404,48 @@ export function encodeDocument(w: BitWriter, st: StringTable, doc: unknown): voi
   w.bits(i, 6);
   try {
     switch (i) {
-      case 0: e_AC_CPDReqEnergyTransferModeType(w, st, o[k]); return;
-      case 1: e_AC_CPDResEnergyTransferModeType(w, st, o[k]); return;
-      case 2: e_AC_ChargeLoopReqType(w, st, o[k]); return;
-      case 3: e_AC_ChargeLoopResType(w, st, o[k]); return;
-      case 4: e_AC_ChargeParameterDiscoveryReqType(w, st, o[k]); return;
-      case 5: e_AC_ChargeParameterDiscoveryResType(w, st, o[k]); return;
-      case 6: e_BPT_AC_CPDReqEnergyTransferModeType(w, st, o[k]); return;
-      case 7: e_BPT_AC_CPDResEnergyTransferModeType(w, st, o[k]); return;
-      case 8: e_BPT_Dynamic_AC_CLReqControlModeType(w, st, o[k]); return;
-      case 9: e_BPT_Dynamic_AC_CLResControlModeType(w, st, o[k]); return;
-      case 10: e_BPT_Scheduled_AC_CLReqControlModeType(w, st, o[k]); return;
-      case 11: e_BPT_Scheduled_AC_CLResControlModeType(w, st, o[k]); return;
-      case 12: e_CLReqControlModeType(w, st, o[k]); return;
-      case 13: e_CLResControlModeType(w, st, o[k]); return;
-      case 14: e_CanonicalizationMethodType(w, st, o[k]); return;
-      case 15: e_DSAKeyValueType(w, st, o[k]); return;
-      case 16: e_DigestMethodType(w, st, o[k]); return;
-      case 17: w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); return;
-      case 18: e_Dynamic_AC_CLReqControlModeType(w, st, o[k]); return;
-      case 19: e_Dynamic_AC_CLResControlModeType(w, st, o[k]); return;
-      case 20: e_KeyInfoType(w, st, o[k]); return;
-      case 21: w.bits(0, 1); st.write(w, 0, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 22: e_KeyValueType(w, st, o[k]); return;
-      case 23: e_ManifestType(w, st, o[k]); return;
-      case 24: w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 25: e_ObjectType(w, st, o[k]); return;
-      case 26: e_PGPDataType(w, st, o[k]); return;
-      case 27: e_RSAKeyValueType(w, st, o[k]); return;
-      case 28: e_ReferenceType(w, st, o[k]); return;
-      case 29: e_RetrievalMethodType(w, st, o[k]); return;
-      case 30: e_SPKIDataType(w, st, o[k]); return;
-      case 31: e_Scheduled_AC_CLReqControlModeType(w, st, o[k]); return;
-      case 32: e_Scheduled_AC_CLResControlModeType(w, st, o[k]); return;
-      case 33: e_SignatureType(w, st, o[k]); return;
-      case 34: e_SignatureMethodType(w, st, o[k]); return;
-      case 35: e_SignaturePropertiesType(w, st, o[k]); return;
-      case 36: e_SignaturePropertyType(w, st, o[k]); return;
-      case 37: e_SignatureValueType(w, st, o[k]); return;
-      case 38: e_SignedInfoType(w, st, o[k]); return;
-      case 39: e_TransformType(w, st, o[k]); return;
-      case 40: e_TransformsType(w, st, o[k]); return;
-      case 41: e_X509DataType(w, st, o[k]); return;
+      case 0: e_AC_CPDReqEnergyTransferModeType(w, st, o.AC_CPDReqEnergyTransferMode); return;
+      case 1: e_AC_CPDResEnergyTransferModeType(w, st, o.AC_CPDResEnergyTransferMode); return;
+      case 2: e_AC_ChargeLoopReqType(w, st, o.AC_ChargeLoopReq); return;
+      case 3: e_AC_ChargeLoopResType(w, st, o.AC_ChargeLoopRes); return;
+      case 4: e_AC_ChargeParameterDiscoveryReqType(w, st, o.AC_ChargeParameterDiscoveryReq); return;
+      case 5: e_AC_ChargeParameterDiscoveryResType(w, st, o.AC_ChargeParameterDiscoveryRes); return;
+      case 6: e_BPT_AC_CPDReqEnergyTransferModeType(w, st, o.BPT_AC_CPDReqEnergyTransferMode); return;
+      case 7: e_BPT_AC_CPDResEnergyTransferModeType(w, st, o.BPT_AC_CPDResEnergyTransferMode); return;
+      case 8: e_BPT_Dynamic_AC_CLReqControlModeType(w, st, o.BPT_Dynamic_AC_CLReqControlMode); return;
+      case 9: e_BPT_Dynamic_AC_CLResControlModeType(w, st, o.BPT_Dynamic_AC_CLResControlMode); return;
+      case 10: e_BPT_Scheduled_AC_CLReqControlModeType(w, st, o.BPT_Scheduled_AC_CLReqControlMode); return;
+      case 11: e_BPT_Scheduled_AC_CLResControlModeType(w, st, o.BPT_Scheduled_AC_CLResControlMode); return;
+      case 12: e_CLReqControlModeType(w, st, o.CLReqControlMode); return;
+      case 13: e_CLResControlModeType(w, st, o.CLResControlMode); return;
+      case 14: e_CanonicalizationMethodType(w, st, o.CanonicalizationMethod); return;
+      case 15: e_DSAKeyValueType(w, st, o.DSAKeyValue); return;
+      case 16: e_DigestMethodType(w, st, o.DigestMethod); return;
+      case 17: w.bits(0, 1); writeHex(w, o.DigestValue, Infinity); w.bits(0, 1); return;
+      case 18: e_Dynamic_AC_CLReqControlModeType(w, st, o.Dynamic_AC_CLReqControlMode); return;
+      case 19: e_Dynamic_AC_CLResControlModeType(w, st, o.Dynamic_AC_CLResControlMode); return;
+      case 20: e_KeyInfoType(w, st, o.KeyInfo); return;
+      case 21: w.bits(0, 1); st.write(w, 0, expectString(w, o.KeyName), Infinity); w.bits(0, 1); return;
+      case 22: e_KeyValueType(w, st, o.KeyValue); return;
+      case 23: e_ManifestType(w, st, o.Manifest); return;
+      case 24: w.bits(0, 1); st.write(w, 1, expectString(w, o.MgmtData), Infinity); w.bits(0, 1); return;
+      case 25: e_ObjectType(w, st, o.Object); return;
+      case 26: e_PGPDataType(w, st, o.PGPData); return;
+      case 27: e_RSAKeyValueType(w, st, o.RSAKeyValue); return;
+      case 28: e_ReferenceType(w, st, o.Reference); return;
+      case 29: e_RetrievalMethodType(w, st, o.RetrievalMethod); return;
+      case 30: e_SPKIDataType(w, st, o.SPKIData); return;
+      case 31: e_Scheduled_AC_CLReqControlModeType(w, st, o.Scheduled_AC_CLReqControlMode); return;
+      case 32: e_Scheduled_AC_CLResControlModeType(w, st, o.Scheduled_AC_CLResControlMode); return;
+      case 33: e_SignatureType(w, st, o.Signature); return;
+      case 34: e_SignatureMethodType(w, st, o.SignatureMethod); return;
+      case 35: e_SignaturePropertiesType(w, st, o.SignatureProperties); return;
+      case 36: e_SignaturePropertyType(w, st, o.SignatureProperty); return;
+      case 37: e_SignatureValueType(w, st, o.SignatureValue); return;
+      case 38: e_SignedInfoType(w, st, o.SignedInfo); return;
+      case 39: e_TransformType(w, st, o.Transform); return;
+      case 40: e_TransformsType(w, st, o.Transforms); return;
+      case 41: e_X509DataType(w, st, o.X509Data); return;
     }
   } catch (e) { throw nest(e, k, w.bitLength); }
 }
@@ -5473,21 +5473,22 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 8: v = d_RationalNumberType(r, st); break;
         case 9: v = d_BPT_AC_CPDReqEnergyTransferModeType(r, st); break;
         case 10: v = d_BPT_AC_CPDResEnergyTransferModeType(r, st); break;
-        case 11: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 11: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 12: v = d_BPT_Dynamic_AC_CLReqControlModeType(r, st); break;
         case 13: v = d_BPT_Dynamic_AC_CLResControlModeType(r, st); break;
-        case 14: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 14: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 15: v = d_BPT_Scheduled_AC_CLReqControlModeType(r, st); break;
         case 16: v = d_BPT_Scheduled_AC_CLResControlModeType(r, st); break;
         case 17: v = d_RationalNumberType(r, st); break;
         case 18: v = d_CLReqControlModeType(r, st); break;
         case 19: v = d_CLResControlModeType(r, st); break;
         case 20: v = d_CanonicalizationMethodType(r, st); break;
-        case 21: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 22: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 21: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 22: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 23: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 24: v = d_RationalNumberType(r, st); break;
         case 25: v = d_DSAKeyValueType(r, st); break;
+        case 26: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 27: v = d_DigestMethodType(r, st); break;
         case 28: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 29: v = d_DisplayParametersType(r, st); break;
@@ -5546,7 +5547,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 82: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 83: v = (v = r.framedOpen(8, -128, 127), r.ev0(), v); break;
         case 84: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 85: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 85: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 86: v = d_MessageHeaderType(r, st); break;
         case 87: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 88: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -5561,7 +5562,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 97: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 98: v = (v = (r.ev0(), r.hex(64)), r.ev0(), v); break;
         case 99: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
-        case 100: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 100: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 101: v = (v = (r.ev0(), st.read(r, 1, Infinity)), r.ev0(), v); break;
         case 102: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 103: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -5572,6 +5573,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 108: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 109: v = d_PGPDataType(r, st); break;
         case 110: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
+        case 111: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 112: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 113: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 114: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -5599,8 +5601,8 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 136: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 137: v = d_DetailedTaxType(r, st); break;
         case 138: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
-        case 139: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 140: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 139: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 140: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 141: v = d_TransformType(r, st); break;
         case 142: v = d_TransformsType(r, st); break;
         case 143: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
@@ -5610,11 +5612,10 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 147: v = (v = (r.ev0(), st.read(r, 3, Infinity)), r.ev0(), v); break;
         case 148: v = d_X509IssuerSerialType(r, st); break;
         case 149: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 150: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 150: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 151: v = (v = (r.ev0(), st.read(r, 4, Infinity)), r.ev0(), v); break;
         case 152: v = (v = (r.ev0(), st.read(r, 5, Infinity)), r.ev0(), v); break;
         case 153: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        default: r.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
       }
     } catch (e) { throw nest(e, k, r.pos); }
     out[k] = v;
@@ -5643,21 +5644,22 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 8: w.bits(8, 8); e_RationalNumberType(w, st, o[k]); break;
         case 9: w.bits(9, 8); e_BPT_AC_CPDReqEnergyTransferModeType(w, st, o[k]); break;
         case 10: w.bits(10, 8); e_BPT_AC_CPDResEnergyTransferModeType(w, st, o[k]); break;
-        case 11: w.bits(11, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 11: w.bits(11, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 12: w.bits(12, 8); e_BPT_Dynamic_AC_CLReqControlModeType(w, st, o[k]); break;
         case 13: w.bits(13, 8); e_BPT_Dynamic_AC_CLResControlModeType(w, st, o[k]); break;
-        case 14: w.bits(14, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 14: w.bits(14, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 15: w.bits(15, 8); e_BPT_Scheduled_AC_CLReqControlModeType(w, st, o[k]); break;
         case 16: w.bits(16, 8); e_BPT_Scheduled_AC_CLResControlModeType(w, st, o[k]); break;
         case 17: w.bits(17, 8); e_RationalNumberType(w, st, o[k]); break;
         case 18: w.bits(18, 8); e_CLReqControlModeType(w, st, o[k]); break;
         case 19: w.bits(19, 8); e_CLResControlModeType(w, st, o[k]); break;
         case 20: w.bits(20, 8); e_CanonicalizationMethodType(w, st, o[k]); break;
-        case 21: w.bits(21, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 22: w.bits(22, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 21: w.bits(21, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 22: w.bits(22, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 23: w.bits(23, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 24: w.bits(24, 8); e_RationalNumberType(w, st, o[k]); break;
         case 25: w.bits(25, 8); e_DSAKeyValueType(w, st, o[k]); break;
+        case 26: w.bits(26, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 27: w.bits(27, 8); e_DigestMethodType(w, st, o[k]); break;
         case 28: w.bits(28, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 29: w.bits(29, 8); e_DisplayParametersType(w, st, o[k]); break;
@@ -5715,7 +5717,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 81: w.bits(81, 8); e_DetailedCostType(w, st, o[k]); break;
         case 82: w.bits(82, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 84: w.bits(84, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 85: w.bits(85, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 85: w.bits(85, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 86: w.bits(86, 8); e_MessageHeaderType(w, st, o[k]); break;
         case 87: w.bits(87, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 88: w.bits(88, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -5730,7 +5732,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 97: w.bits(97, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 98: w.bits(98, 8); w.bits(0, 1); writeHex(w, o[k], 64); w.bits(0, 1); break;
         case 99: w.bits(99, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
-        case 100: w.bits(100, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 100: w.bits(100, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 101: w.bits(101, 8); w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 102: w.bits(102, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 103: w.bits(103, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -5741,6 +5743,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 108: w.bits(108, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 109: w.bits(109, 8); e_PGPDataType(w, st, o[k]); break;
         case 110: w.bits(110, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
+        case 111: w.bits(111, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 112: w.bits(112, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 113: w.bits(113, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 114: w.bits(114, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -5768,8 +5771,8 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 136: w.bits(136, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 137: w.bits(137, 8); e_DetailedTaxType(w, st, o[k]); break;
         case 138: w.bits(138, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
-        case 139: w.bits(139, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 140: w.bits(140, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 139: w.bits(139, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 140: w.bits(140, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 141: w.bits(141, 8); e_TransformType(w, st, o[k]); break;
         case 142: w.bits(142, 8); e_TransformsType(w, st, o[k]); break;
         case 143: w.bits(143, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
@@ -5779,11 +5782,11 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 147: w.bits(147, 8); w.bits(0, 1); st.write(w, 3, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 148: w.bits(148, 8); e_X509IssuerSerialType(w, st, o[k]); break;
         case 149: w.bits(149, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 150: w.bits(150, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 150: w.bits(150, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 151: w.bits(151, 8); w.bits(0, 1); st.write(w, 4, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 152: w.bits(152, 8); w.bits(0, 1); st.write(w, 5, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 153: w.bits(153, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        default: w.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: w.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, w.bitLength); }
   }

@@ -121,7 +121,7 @@ function d_MessageHeaderType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(3); if (c === 0) { s = 3; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 3) {
@@ -227,7 +227,7 @@ function d_SignatureMethodType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(3); if (c === 0) { r.fail('unsupported', "wildcard element content (SE(*)) is not supported", r.pos - 2); } else if (c === 1) { return o; } else if (c === 2) { r.fail('unsupported', "mixed character content is not supported", r.pos - 2); } else r.badEventAfterValue(c, 3, 2);
     }
     if (s === 3) {
@@ -763,7 +763,7 @@ function d_X509IssuerSerialType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1242,7 +1242,7 @@ function e_MessageHeaderType(w: BitWriter, st: StringTable, value: unknown): voi
       else w.fail('missing-element', "missing TimeStamp");
     }
     if (s === 2) {
-      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.Signature !== undefined) { w.bits(0, 3); s = 3; }
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MessageHeaderType); w.bits(1, 3); return; }
     }
@@ -1362,7 +1362,7 @@ function e_SignatureMethodType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(2, 3); return; }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, undefined, undefined); at = '';
+      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(1, 3); return; }
     }
     if (s === 3) {
@@ -1845,7 +1845,7 @@ function e_X509IssuerSerialType(w: BitWriter, st: StringTable, value: unknown): 
       else w.fail('missing-element', "missing X509SerialNumber");
     }
     if (s === 2) {
-      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, undefined, undefined); at = '';
+      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_X509IssuerSerialType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -2375,40 +2375,40 @@ export function encodeDocument(w: BitWriter, st: StringTable, doc: unknown): voi
   w.bits(i, 6);
   try {
     switch (i) {
-      case 0: e_ACDP_ConnectReqType(w, st, o[k]); return;
-      case 1: e_ACDP_ConnectResType(w, st, o[k]); return;
-      case 2: e_ACDP_ConnectReqType(w, st, o[k]); return;
-      case 3: e_ACDP_ConnectResType(w, st, o[k]); return;
-      case 4: e_ACDP_SystemStatusReqType(w, st, o[k]); return;
-      case 5: e_ACDP_SystemStatusResType(w, st, o[k]); return;
-      case 6: e_ACDP_VehiclePositioningReqType(w, st, o[k]); return;
-      case 7: e_ACDP_VehiclePositioningResType(w, st, o[k]); return;
-      case 8: e_CLReqControlModeType(w, st, o[k]); return;
-      case 9: e_CLResControlModeType(w, st, o[k]); return;
-      case 10: e_CanonicalizationMethodType(w, st, o[k]); return;
-      case 11: e_DSAKeyValueType(w, st, o[k]); return;
-      case 12: e_DigestMethodType(w, st, o[k]); return;
-      case 13: w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); return;
-      case 14: e_KeyInfoType(w, st, o[k]); return;
-      case 15: w.bits(0, 1); st.write(w, 0, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 16: e_KeyValueType(w, st, o[k]); return;
-      case 17: e_ManifestType(w, st, o[k]); return;
-      case 18: w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 19: e_ObjectType(w, st, o[k]); return;
-      case 20: e_PGPDataType(w, st, o[k]); return;
-      case 21: e_RSAKeyValueType(w, st, o[k]); return;
-      case 22: e_ReferenceType(w, st, o[k]); return;
-      case 23: e_RetrievalMethodType(w, st, o[k]); return;
-      case 24: e_SPKIDataType(w, st, o[k]); return;
-      case 25: e_SignatureType(w, st, o[k]); return;
-      case 26: e_SignatureMethodType(w, st, o[k]); return;
-      case 27: e_SignaturePropertiesType(w, st, o[k]); return;
-      case 28: e_SignaturePropertyType(w, st, o[k]); return;
-      case 29: e_SignatureValueType(w, st, o[k]); return;
-      case 30: e_SignedInfoType(w, st, o[k]); return;
-      case 31: e_TransformType(w, st, o[k]); return;
-      case 32: e_TransformsType(w, st, o[k]); return;
-      case 33: e_X509DataType(w, st, o[k]); return;
+      case 0: e_ACDP_ConnectReqType(w, st, o.ACDP_ConnectReq); return;
+      case 1: e_ACDP_ConnectResType(w, st, o.ACDP_ConnectRes); return;
+      case 2: e_ACDP_ConnectReqType(w, st, o.ACDP_DisconnectReq); return;
+      case 3: e_ACDP_ConnectResType(w, st, o.ACDP_DisconnectRes); return;
+      case 4: e_ACDP_SystemStatusReqType(w, st, o.ACDP_SystemStatusReq); return;
+      case 5: e_ACDP_SystemStatusResType(w, st, o.ACDP_SystemStatusRes); return;
+      case 6: e_ACDP_VehiclePositioningReqType(w, st, o.ACDP_VehiclePositioningReq); return;
+      case 7: e_ACDP_VehiclePositioningResType(w, st, o.ACDP_VehiclePositioningRes); return;
+      case 8: e_CLReqControlModeType(w, st, o.CLReqControlMode); return;
+      case 9: e_CLResControlModeType(w, st, o.CLResControlMode); return;
+      case 10: e_CanonicalizationMethodType(w, st, o.CanonicalizationMethod); return;
+      case 11: e_DSAKeyValueType(w, st, o.DSAKeyValue); return;
+      case 12: e_DigestMethodType(w, st, o.DigestMethod); return;
+      case 13: w.bits(0, 1); writeHex(w, o.DigestValue, Infinity); w.bits(0, 1); return;
+      case 14: e_KeyInfoType(w, st, o.KeyInfo); return;
+      case 15: w.bits(0, 1); st.write(w, 0, expectString(w, o.KeyName), Infinity); w.bits(0, 1); return;
+      case 16: e_KeyValueType(w, st, o.KeyValue); return;
+      case 17: e_ManifestType(w, st, o.Manifest); return;
+      case 18: w.bits(0, 1); st.write(w, 1, expectString(w, o.MgmtData), Infinity); w.bits(0, 1); return;
+      case 19: e_ObjectType(w, st, o.Object); return;
+      case 20: e_PGPDataType(w, st, o.PGPData); return;
+      case 21: e_RSAKeyValueType(w, st, o.RSAKeyValue); return;
+      case 22: e_ReferenceType(w, st, o.Reference); return;
+      case 23: e_RetrievalMethodType(w, st, o.RetrievalMethod); return;
+      case 24: e_SPKIDataType(w, st, o.SPKIData); return;
+      case 25: e_SignatureType(w, st, o.Signature); return;
+      case 26: e_SignatureMethodType(w, st, o.SignatureMethod); return;
+      case 27: e_SignaturePropertiesType(w, st, o.SignatureProperties); return;
+      case 28: e_SignaturePropertyType(w, st, o.SignatureProperty); return;
+      case 29: e_SignatureValueType(w, st, o.SignatureValue); return;
+      case 30: e_SignedInfoType(w, st, o.SignedInfo); return;
+      case 31: e_TransformType(w, st, o.Transform); return;
+      case 32: e_TransformsType(w, st, o.Transforms); return;
+      case 33: e_X509DataType(w, st, o.X509Data); return;
     }
   } catch (e) { throw nest(e, k, w.bitLength); }
 }
@@ -2435,19 +2435,20 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 7: v = d_ACDP_VehiclePositioningResType(r, st); break;
         case 8: v = (v = r.framedUintOpen(65535), r.ev0(), v); break;
         case 10: v = d_RationalNumberType(r, st); break;
-        case 11: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 12: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 11: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 12: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 13: v = d_RationalNumberType(r, st); break;
         case 14: v = d_CLReqControlModeType(r, st); break;
         case 15: v = d_CLResControlModeType(r, st); break;
         case 16: v = d_CanonicalizationMethodType(r, st); break;
-        case 17: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 18: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 17: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 18: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 19: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 20: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 21: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 22: v = d_RationalNumberType(r, st); break;
         case 23: v = d_DSAKeyValueType(r, st); break;
+        case 24: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 25: v = d_DigestMethodType(r, st); break;
         case 26: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 28: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
@@ -2456,6 +2457,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 31: v = (v = EN2[r.framedOpen(4, 0, 9, true)], r.ev0(), v); break;
         case 32: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 33: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
+        case 34: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 35: v = d_RationalNumberType(r, st); break;
         case 36: v = d_RationalNumberType(r, st); break;
         case 37: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
@@ -2482,7 +2484,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 60: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 61: v = (v = r.framedOpen(8, -128, 127), r.ev0(), v); break;
         case 62: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 63: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 63: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 64: v = d_MessageHeaderType(r, st); break;
         case 65: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 66: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -2495,7 +2497,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 74: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 75: v = (v = (r.ev0(), r.hex(64)), r.ev0(), v); break;
         case 76: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
-        case 77: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 77: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 78: v = (v = (r.ev0(), st.read(r, 1, Infinity)), r.ev0(), v); break;
         case 79: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 80: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -2504,6 +2506,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 85: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 86: v = d_PGPDataType(r, st); break;
         case 87: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
+        case 88: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 89: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 90: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 91: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -2527,8 +2530,8 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 110: v = d_SignedInfoType(r, st); break;
         case 111: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 113: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
-        case 114: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 115: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 114: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 115: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 116: v = d_TransformType(r, st); break;
         case 117: v = d_TransformsType(r, st); break;
         case 118: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
@@ -2538,11 +2541,11 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 122: v = (v = (r.ev0(), st.read(r, 3, Infinity)), r.ev0(), v); break;
         case 123: v = d_X509IssuerSerialType(r, st); break;
         case 124: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 125: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 125: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 126: v = (v = (r.ev0(), st.read(r, 4, Infinity)), r.ev0(), v); break;
         case 127: v = (v = (r.ev0(), st.read(r, 5, Infinity)), r.ev0(), v); break;
         case 128: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        default: r.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: r.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, r.pos); }
     out[k] = v;
@@ -2570,19 +2573,20 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 7: w.bits(7, 8); e_ACDP_VehiclePositioningResType(w, st, o[k]); break;
         case 8: w.bits(8, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 65535)); w.bits(0, 1); break;
         case 10: w.bits(10, 8); e_RationalNumberType(w, st, o[k]); break;
-        case 11: w.bits(11, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 12: w.bits(12, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 11: w.bits(11, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 12: w.bits(12, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 13: w.bits(13, 8); e_RationalNumberType(w, st, o[k]); break;
         case 14: w.bits(14, 8); e_CLReqControlModeType(w, st, o[k]); break;
         case 15: w.bits(15, 8); e_CLResControlModeType(w, st, o[k]); break;
         case 16: w.bits(16, 8); e_CanonicalizationMethodType(w, st, o[k]); break;
-        case 17: w.bits(17, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 18: w.bits(18, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 17: w.bits(17, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 18: w.bits(18, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 19: w.bits(19, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 20: w.bits(20, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 21: w.bits(21, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 22: w.bits(22, 8); e_RationalNumberType(w, st, o[k]); break;
         case 23: w.bits(23, 8); e_DSAKeyValueType(w, st, o[k]); break;
+        case 24: w.bits(24, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 25: w.bits(25, 8); e_DigestMethodType(w, st, o[k]); break;
         case 26: w.bits(26, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 28: w.bits(28, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
@@ -2591,6 +2595,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 31: w.bits(31, 8); w.bits(0, 1); w.bits(EX2(w, o[k]), 4); w.bits(0, 1); break;
         case 32: w.bits(32, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 33: w.bits(33, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
+        case 34: w.bits(34, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 35: w.bits(35, 8); e_RationalNumberType(w, st, o[k]); break;
         case 36: w.bits(36, 8); e_RationalNumberType(w, st, o[k]); break;
         case 37: w.bits(37, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
@@ -2616,7 +2621,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 58: w.bits(58, 8); e_RationalNumberType(w, st, o[k]); break;
         case 60: w.bits(60, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 62: w.bits(62, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 63: w.bits(63, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 63: w.bits(63, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 64: w.bits(64, 8); e_MessageHeaderType(w, st, o[k]); break;
         case 65: w.bits(65, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 66: w.bits(66, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -2629,7 +2634,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 74: w.bits(74, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 75: w.bits(75, 8); w.bits(0, 1); writeHex(w, o[k], 64); w.bits(0, 1); break;
         case 76: w.bits(76, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
-        case 77: w.bits(77, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 77: w.bits(77, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 78: w.bits(78, 8); w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 79: w.bits(79, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 80: w.bits(80, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -2638,6 +2643,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 85: w.bits(85, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 86: w.bits(86, 8); e_PGPDataType(w, st, o[k]); break;
         case 87: w.bits(87, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
+        case 88: w.bits(88, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 89: w.bits(89, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 90: w.bits(90, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 91: w.bits(91, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -2661,8 +2667,8 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 110: w.bits(110, 8); e_SignedInfoType(w, st, o[k]); break;
         case 111: w.bits(111, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 113: w.bits(113, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
-        case 114: w.bits(114, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 115: w.bits(115, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 114: w.bits(114, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 115: w.bits(115, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 116: w.bits(116, 8); e_TransformType(w, st, o[k]); break;
         case 117: w.bits(117, 8); e_TransformsType(w, st, o[k]); break;
         case 118: w.bits(118, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
@@ -2672,11 +2678,11 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 122: w.bits(122, 8); w.bits(0, 1); st.write(w, 3, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 123: w.bits(123, 8); e_X509IssuerSerialType(w, st, o[k]); break;
         case 124: w.bits(124, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 125: w.bits(125, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 125: w.bits(125, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 126: w.bits(126, 8); w.bits(0, 1); st.write(w, 4, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 127: w.bits(127, 8); w.bits(0, 1); st.write(w, 5, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 128: w.bits(128, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        default: w.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: w.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, w.bitLength); }
   }

@@ -646,7 +646,7 @@ function d_MessageHeaderType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(3); if (c === 0) { s = 3; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 3) {
@@ -733,7 +733,7 @@ function d_SignatureMethodType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(3); if (c === 0) { r.fail('unsupported', "wildcard element content (SE(*)) is not supported", r.pos - 2); } else if (c === 1) { return o; } else if (c === 2) { r.fail('unsupported', "mixed character content is not supported", r.pos - 2); } else r.badEventAfterValue(c, 3, 2);
     }
     if (s === 3) {
@@ -1269,7 +1269,7 @@ function d_X509IssuerSerialType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1789,7 +1789,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "ChargedEnergyReadingWh"; o.ChargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "ChargedEnergyReadingWh"; o.ChargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 3; break;
         case 1: s = 4; break;
@@ -1802,7 +1802,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 3) {
-      at = "BPT_DischargedEnergyReadingWh"; o.BPT_DischargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "BPT_DischargedEnergyReadingWh"; o.BPT_DischargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 4; break;
         case 1: s = 5; break;
@@ -1814,7 +1814,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 4) {
-      at = "CapacitiveEnergyReadingVARh"; o.CapacitiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "CapacitiveEnergyReadingVARh"; o.CapacitiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 5; break;
         case 1: s = 6; break;
@@ -1825,7 +1825,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 5) {
-      at = "BPT_InductiveEnergyReadingVARh"; o.BPT_InductiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "BPT_InductiveEnergyReadingVARh"; o.BPT_InductiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 6; break;
         case 1: s = 7; break;
@@ -1843,7 +1843,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(3); if (c === 0) { s = 8; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 8) {
-      at = "MeterTimestamp"; o.MeterTimestamp = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "MeterTimestamp"; o.MeterTimestamp = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1858,7 +1858,7 @@ function d_ReceiptType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 1; } else r.badEvent(c, 1, 1);
     }
     if (s === 1) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 2; break;
         case 1: s = 3; break;
@@ -2895,7 +2895,7 @@ function e_MessageHeaderType(w: BitWriter, st: StringTable, value: unknown): voi
       else w.fail('missing-element', "missing TimeStamp");
     }
     if (s === 2) {
-      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.Signature !== undefined) { w.bits(0, 3); s = 3; }
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MessageHeaderType); w.bits(1, 3); return; }
     }
@@ -2995,7 +2995,7 @@ function e_SignatureMethodType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(2, 3); return; }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, undefined, undefined); at = '';
+      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(1, 3); return; }
     }
     if (s === 3) {
@@ -3478,7 +3478,7 @@ function e_X509IssuerSerialType(w: BitWriter, st: StringTable, value: unknown): 
       else w.fail('missing-element', "missing X509SerialNumber");
     }
     if (s === 2) {
-      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, undefined, undefined); at = '';
+      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_X509IssuerSerialType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -3998,7 +3998,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else w.fail('missing-element', "missing ChargedEnergyReadingWh");
     }
     if (s === 2) {
-      at = "ChargedEnergyReadingWh"; u++; writeBig(w, o.ChargedEnergyReadingWh, false, 0n, 18446744073709551615n); at = '';
+      at = "ChargedEnergyReadingWh"; u++; writeBig(w, o.ChargedEnergyReadingWh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.BPT_DischargedEnergyReadingWh !== undefined) { w.bits(0, 5); s = 3; }
       else if (o.CapacitiveEnergyReadingVARh !== undefined) { w.bits(2, 5); s = 4; }
       else if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(4, 5); s = 5; }
@@ -4008,7 +4008,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(6, 4); return; }
     }
     if (s === 3) {
-      at = "BPT_DischargedEnergyReadingWh"; u++; writeBig(w, o.BPT_DischargedEnergyReadingWh, false, 0n, 18446744073709551615n); at = '';
+      at = "BPT_DischargedEnergyReadingWh"; u++; writeBig(w, o.BPT_DischargedEnergyReadingWh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.CapacitiveEnergyReadingVARh !== undefined) { w.bits(0, 5); s = 4; }
       else if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(2, 5); s = 5; }
       else if (o.MeterSignature !== undefined) { w.bits(4, 5); s = 6; }
@@ -4017,7 +4017,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(5, 4); return; }
     }
     if (s === 4) {
-      at = "CapacitiveEnergyReadingVARh"; u++; writeBig(w, o.CapacitiveEnergyReadingVARh, false, 0n, 18446744073709551615n); at = '';
+      at = "CapacitiveEnergyReadingVARh"; u++; writeBig(w, o.CapacitiveEnergyReadingVARh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(0, 5); s = 5; }
       else if (o.MeterSignature !== undefined) { w.bits(2, 5); s = 6; }
       else if (o.MeterStatus !== undefined) { w.bits(4, 5); s = 7; }
@@ -4025,7 +4025,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(4, 4); return; }
     }
     if (s === 5) {
-      at = "BPT_InductiveEnergyReadingVARh"; u++; writeBig(w, o.BPT_InductiveEnergyReadingVARh, false, 0n, 18446744073709551615n); at = '';
+      at = "BPT_InductiveEnergyReadingVARh"; u++; writeBig(w, o.BPT_InductiveEnergyReadingVARh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.MeterSignature !== undefined) { w.bits(0, 5); s = 6; }
       else if (o.MeterStatus !== undefined) { w.bits(2, 5); s = 7; }
       else if (o.MeterTimestamp !== undefined) { w.bits(4, 5); s = 8; }
@@ -4043,7 +4043,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(1, 3); return; }
     }
     if (s === 8) {
-      at = "MeterTimestamp"; u++; writeBig(w, o.MeterTimestamp, false, 0n, 18446744073709551615n); at = '';
+      at = "MeterTimestamp"; u++; writeBig(w, o.MeterTimestamp, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -4060,7 +4060,7 @@ function e_ReceiptType(w: BitWriter, st: StringTable, value: unknown): void {
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 1) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.EnergyCosts !== undefined) { w.bits(0, 4); s = 2; }
       else if (o.OccupancyCosts !== undefined) { w.bits(1, 4); s = 3; }
       else if (o.AdditionalServicesCosts !== undefined) { w.bits(2, 4); s = 4; }
@@ -4537,54 +4537,54 @@ export function encodeDocument(w: BitWriter, st: StringTable, doc: unknown): voi
   w.bits(i, 6);
   try {
     switch (i) {
-      case 0: e_BPT_DC_CPDReqEnergyTransferModeType(w, st, o[k]); return;
-      case 1: e_BPT_DC_CPDResEnergyTransferModeType(w, st, o[k]); return;
-      case 2: e_BPT_Dynamic_DC_CLReqControlModeType(w, st, o[k]); return;
-      case 3: e_BPT_Dynamic_DC_CLResControlModeType(w, st, o[k]); return;
-      case 4: e_BPT_Scheduled_DC_CLReqControlModeType(w, st, o[k]); return;
-      case 5: e_BPT_Scheduled_DC_CLResControlModeType(w, st, o[k]); return;
-      case 6: e_CLReqControlModeType(w, st, o[k]); return;
-      case 7: e_CLResControlModeType(w, st, o[k]); return;
-      case 8: e_CanonicalizationMethodType(w, st, o[k]); return;
-      case 9: e_DC_CPDReqEnergyTransferModeType(w, st, o[k]); return;
-      case 10: e_DC_CPDResEnergyTransferModeType(w, st, o[k]); return;
-      case 11: e_DC_CableCheckReqType(w, st, o[k]); return;
-      case 12: e_DC_CableCheckResType(w, st, o[k]); return;
-      case 13: e_DC_ChargeLoopReqType(w, st, o[k]); return;
-      case 14: e_DC_ChargeLoopResType(w, st, o[k]); return;
-      case 15: e_DC_ChargeParameterDiscoveryReqType(w, st, o[k]); return;
-      case 16: e_DC_ChargeParameterDiscoveryResType(w, st, o[k]); return;
-      case 17: e_DC_PreChargeReqType(w, st, o[k]); return;
-      case 18: e_DC_PreChargeResType(w, st, o[k]); return;
-      case 19: e_DC_WeldingDetectionReqType(w, st, o[k]); return;
-      case 20: e_DC_WeldingDetectionResType(w, st, o[k]); return;
-      case 21: e_DSAKeyValueType(w, st, o[k]); return;
-      case 22: e_DigestMethodType(w, st, o[k]); return;
-      case 23: w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); return;
-      case 24: e_Dynamic_DC_CLReqControlModeType(w, st, o[k]); return;
-      case 25: e_Dynamic_DC_CLResControlModeType(w, st, o[k]); return;
-      case 26: e_KeyInfoType(w, st, o[k]); return;
-      case 27: w.bits(0, 1); st.write(w, 0, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 28: e_KeyValueType(w, st, o[k]); return;
-      case 29: e_ManifestType(w, st, o[k]); return;
-      case 30: w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 31: e_ObjectType(w, st, o[k]); return;
-      case 32: e_PGPDataType(w, st, o[k]); return;
-      case 33: e_RSAKeyValueType(w, st, o[k]); return;
-      case 34: e_ReferenceType(w, st, o[k]); return;
-      case 35: e_RetrievalMethodType(w, st, o[k]); return;
-      case 36: e_SPKIDataType(w, st, o[k]); return;
-      case 37: e_Scheduled_DC_CLReqControlModeType(w, st, o[k]); return;
-      case 38: e_Scheduled_DC_CLResControlModeType(w, st, o[k]); return;
-      case 39: e_SignatureType(w, st, o[k]); return;
-      case 40: e_SignatureMethodType(w, st, o[k]); return;
-      case 41: e_SignaturePropertiesType(w, st, o[k]); return;
-      case 42: e_SignaturePropertyType(w, st, o[k]); return;
-      case 43: e_SignatureValueType(w, st, o[k]); return;
-      case 44: e_SignedInfoType(w, st, o[k]); return;
-      case 45: e_TransformType(w, st, o[k]); return;
-      case 46: e_TransformsType(w, st, o[k]); return;
-      case 47: e_X509DataType(w, st, o[k]); return;
+      case 0: e_BPT_DC_CPDReqEnergyTransferModeType(w, st, o.BPT_DC_CPDReqEnergyTransferMode); return;
+      case 1: e_BPT_DC_CPDResEnergyTransferModeType(w, st, o.BPT_DC_CPDResEnergyTransferMode); return;
+      case 2: e_BPT_Dynamic_DC_CLReqControlModeType(w, st, o.BPT_Dynamic_DC_CLReqControlMode); return;
+      case 3: e_BPT_Dynamic_DC_CLResControlModeType(w, st, o.BPT_Dynamic_DC_CLResControlMode); return;
+      case 4: e_BPT_Scheduled_DC_CLReqControlModeType(w, st, o.BPT_Scheduled_DC_CLReqControlMode); return;
+      case 5: e_BPT_Scheduled_DC_CLResControlModeType(w, st, o.BPT_Scheduled_DC_CLResControlMode); return;
+      case 6: e_CLReqControlModeType(w, st, o.CLReqControlMode); return;
+      case 7: e_CLResControlModeType(w, st, o.CLResControlMode); return;
+      case 8: e_CanonicalizationMethodType(w, st, o.CanonicalizationMethod); return;
+      case 9: e_DC_CPDReqEnergyTransferModeType(w, st, o.DC_CPDReqEnergyTransferMode); return;
+      case 10: e_DC_CPDResEnergyTransferModeType(w, st, o.DC_CPDResEnergyTransferMode); return;
+      case 11: e_DC_CableCheckReqType(w, st, o.DC_CableCheckReq); return;
+      case 12: e_DC_CableCheckResType(w, st, o.DC_CableCheckRes); return;
+      case 13: e_DC_ChargeLoopReqType(w, st, o.DC_ChargeLoopReq); return;
+      case 14: e_DC_ChargeLoopResType(w, st, o.DC_ChargeLoopRes); return;
+      case 15: e_DC_ChargeParameterDiscoveryReqType(w, st, o.DC_ChargeParameterDiscoveryReq); return;
+      case 16: e_DC_ChargeParameterDiscoveryResType(w, st, o.DC_ChargeParameterDiscoveryRes); return;
+      case 17: e_DC_PreChargeReqType(w, st, o.DC_PreChargeReq); return;
+      case 18: e_DC_PreChargeResType(w, st, o.DC_PreChargeRes); return;
+      case 19: e_DC_WeldingDetectionReqType(w, st, o.DC_WeldingDetectionReq); return;
+      case 20: e_DC_WeldingDetectionResType(w, st, o.DC_WeldingDetectionRes); return;
+      case 21: e_DSAKeyValueType(w, st, o.DSAKeyValue); return;
+      case 22: e_DigestMethodType(w, st, o.DigestMethod); return;
+      case 23: w.bits(0, 1); writeHex(w, o.DigestValue, Infinity); w.bits(0, 1); return;
+      case 24: e_Dynamic_DC_CLReqControlModeType(w, st, o.Dynamic_DC_CLReqControlMode); return;
+      case 25: e_Dynamic_DC_CLResControlModeType(w, st, o.Dynamic_DC_CLResControlMode); return;
+      case 26: e_KeyInfoType(w, st, o.KeyInfo); return;
+      case 27: w.bits(0, 1); st.write(w, 0, expectString(w, o.KeyName), Infinity); w.bits(0, 1); return;
+      case 28: e_KeyValueType(w, st, o.KeyValue); return;
+      case 29: e_ManifestType(w, st, o.Manifest); return;
+      case 30: w.bits(0, 1); st.write(w, 1, expectString(w, o.MgmtData), Infinity); w.bits(0, 1); return;
+      case 31: e_ObjectType(w, st, o.Object); return;
+      case 32: e_PGPDataType(w, st, o.PGPData); return;
+      case 33: e_RSAKeyValueType(w, st, o.RSAKeyValue); return;
+      case 34: e_ReferenceType(w, st, o.Reference); return;
+      case 35: e_RetrievalMethodType(w, st, o.RetrievalMethod); return;
+      case 36: e_SPKIDataType(w, st, o.SPKIData); return;
+      case 37: e_Scheduled_DC_CLReqControlModeType(w, st, o.Scheduled_DC_CLReqControlMode); return;
+      case 38: e_Scheduled_DC_CLResControlModeType(w, st, o.Scheduled_DC_CLResControlMode); return;
+      case 39: e_SignatureType(w, st, o.Signature); return;
+      case 40: e_SignatureMethodType(w, st, o.SignatureMethod); return;
+      case 41: e_SignaturePropertiesType(w, st, o.SignatureProperties); return;
+      case 42: e_SignaturePropertyType(w, st, o.SignatureProperty); return;
+      case 43: e_SignatureValueType(w, st, o.SignatureValue); return;
+      case 44: e_SignedInfoType(w, st, o.SignedInfo); return;
+      case 45: e_TransformType(w, st, o.Transform); return;
+      case 46: e_TransformsType(w, st, o.Transforms); return;
+      case 47: e_X509DataType(w, st, o.X509Data); return;
     }
   } catch (e) { throw nest(e, k, w.bitLength); }
 }
@@ -4606,18 +4606,18 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 2: v = d_RationalNumberType(r, st); break;
         case 3: v = d_BPT_DC_CPDReqEnergyTransferModeType(r, st); break;
         case 4: v = d_BPT_DC_CPDResEnergyTransferModeType(r, st); break;
-        case 5: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 5: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 6: v = d_BPT_Dynamic_DC_CLReqControlModeType(r, st); break;
         case 7: v = d_BPT_Dynamic_DC_CLResControlModeType(r, st); break;
-        case 8: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 8: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 9: v = d_BPT_Scheduled_DC_CLReqControlModeType(r, st); break;
         case 10: v = d_BPT_Scheduled_DC_CLResControlModeType(r, st); break;
         case 11: v = d_RationalNumberType(r, st); break;
         case 12: v = d_CLReqControlModeType(r, st); break;
         case 13: v = d_CLResControlModeType(r, st); break;
         case 14: v = d_CanonicalizationMethodType(r, st); break;
-        case 15: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 16: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 15: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 16: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 17: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 18: v = d_RationalNumberType(r, st); break;
         case 19: v = d_DC_CPDReqEnergyTransferModeType(r, st); break;
@@ -4633,6 +4633,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 29: v = d_DC_WeldingDetectionReqType(r, st); break;
         case 30: v = d_DC_WeldingDetectionResType(r, st); break;
         case 31: v = d_DSAKeyValueType(r, st); break;
+        case 32: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 33: v = d_DigestMethodType(r, st); break;
         case 34: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 35: v = d_DisplayParametersType(r, st); break;
@@ -4680,7 +4681,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 77: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 78: v = (v = r.framedOpen(8, -128, 127), r.ev0(), v); break;
         case 79: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 80: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 80: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 81: v = d_MessageHeaderType(r, st); break;
         case 82: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 83: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -4694,7 +4695,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 91: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 92: v = (v = (r.ev0(), r.hex(64)), r.ev0(), v); break;
         case 93: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
-        case 94: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 94: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 95: v = (v = (r.ev0(), st.read(r, 1, Infinity)), r.ev0(), v); break;
         case 96: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 97: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -4705,6 +4706,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 102: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 103: v = d_PGPDataType(r, st); break;
         case 104: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
+        case 105: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 106: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 107: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 108: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -4733,8 +4735,8 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 131: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 132: v = d_DetailedTaxType(r, st); break;
         case 133: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
-        case 134: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 135: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 134: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 135: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 136: v = d_TransformType(r, st); break;
         case 137: v = d_TransformsType(r, st); break;
         case 138: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
@@ -4744,11 +4746,10 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 142: v = (v = (r.ev0(), st.read(r, 3, Infinity)), r.ev0(), v); break;
         case 143: v = d_X509IssuerSerialType(r, st); break;
         case 144: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 145: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 145: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 146: v = (v = (r.ev0(), st.read(r, 4, Infinity)), r.ev0(), v); break;
         case 147: v = (v = (r.ev0(), st.read(r, 5, Infinity)), r.ev0(), v); break;
         case 148: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        default: r.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
       }
     } catch (e) { throw nest(e, k, r.pos); }
     out[k] = v;
@@ -4771,18 +4772,18 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 2: w.bits(2, 8); e_RationalNumberType(w, st, o[k]); break;
         case 3: w.bits(3, 8); e_BPT_DC_CPDReqEnergyTransferModeType(w, st, o[k]); break;
         case 4: w.bits(4, 8); e_BPT_DC_CPDResEnergyTransferModeType(w, st, o[k]); break;
-        case 5: w.bits(5, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 5: w.bits(5, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 6: w.bits(6, 8); e_BPT_Dynamic_DC_CLReqControlModeType(w, st, o[k]); break;
         case 7: w.bits(7, 8); e_BPT_Dynamic_DC_CLResControlModeType(w, st, o[k]); break;
-        case 8: w.bits(8, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 8: w.bits(8, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 9: w.bits(9, 8); e_BPT_Scheduled_DC_CLReqControlModeType(w, st, o[k]); break;
         case 10: w.bits(10, 8); e_BPT_Scheduled_DC_CLResControlModeType(w, st, o[k]); break;
         case 11: w.bits(11, 8); e_RationalNumberType(w, st, o[k]); break;
         case 12: w.bits(12, 8); e_CLReqControlModeType(w, st, o[k]); break;
         case 13: w.bits(13, 8); e_CLResControlModeType(w, st, o[k]); break;
         case 14: w.bits(14, 8); e_CanonicalizationMethodType(w, st, o[k]); break;
-        case 15: w.bits(15, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 16: w.bits(16, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 15: w.bits(15, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 16: w.bits(16, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 17: w.bits(17, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 18: w.bits(18, 8); e_RationalNumberType(w, st, o[k]); break;
         case 19: w.bits(19, 8); e_DC_CPDReqEnergyTransferModeType(w, st, o[k]); break;
@@ -4798,6 +4799,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 29: w.bits(29, 8); e_DC_WeldingDetectionReqType(w, st, o[k]); break;
         case 30: w.bits(30, 8); e_DC_WeldingDetectionResType(w, st, o[k]); break;
         case 31: w.bits(31, 8); e_DSAKeyValueType(w, st, o[k]); break;
+        case 32: w.bits(32, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 33: w.bits(33, 8); e_DigestMethodType(w, st, o[k]); break;
         case 34: w.bits(34, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 35: w.bits(35, 8); e_DisplayParametersType(w, st, o[k]); break;
@@ -4844,7 +4846,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 76: w.bits(76, 8); e_DetailedCostType(w, st, o[k]); break;
         case 77: w.bits(77, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 79: w.bits(79, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 80: w.bits(80, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 80: w.bits(80, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 81: w.bits(81, 8); e_MessageHeaderType(w, st, o[k]); break;
         case 82: w.bits(82, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 83: w.bits(83, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -4858,7 +4860,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 91: w.bits(91, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 92: w.bits(92, 8); w.bits(0, 1); writeHex(w, o[k], 64); w.bits(0, 1); break;
         case 93: w.bits(93, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
-        case 94: w.bits(94, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 94: w.bits(94, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 95: w.bits(95, 8); w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 96: w.bits(96, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 97: w.bits(97, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -4869,6 +4871,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 102: w.bits(102, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 103: w.bits(103, 8); e_PGPDataType(w, st, o[k]); break;
         case 104: w.bits(104, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
+        case 105: w.bits(105, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 106: w.bits(106, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 107: w.bits(107, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 108: w.bits(108, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -4896,8 +4899,8 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 130: w.bits(130, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 132: w.bits(132, 8); e_DetailedTaxType(w, st, o[k]); break;
         case 133: w.bits(133, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
-        case 134: w.bits(134, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 135: w.bits(135, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 134: w.bits(134, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 135: w.bits(135, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 136: w.bits(136, 8); e_TransformType(w, st, o[k]); break;
         case 137: w.bits(137, 8); e_TransformsType(w, st, o[k]); break;
         case 138: w.bits(138, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
@@ -4907,11 +4910,11 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 142: w.bits(142, 8); w.bits(0, 1); st.write(w, 3, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 143: w.bits(143, 8); e_X509IssuerSerialType(w, st, o[k]); break;
         case 144: w.bits(144, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 145: w.bits(145, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 145: w.bits(145, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 146: w.bits(146, 8); w.bits(0, 1); st.write(w, 4, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 147: w.bits(147, 8); w.bits(0, 1); st.write(w, 5, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 148: w.bits(148, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        default: w.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: w.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, w.bitLength); }
   }

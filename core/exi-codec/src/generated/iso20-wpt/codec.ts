@@ -610,7 +610,7 @@ function d_X509IssuerSerialType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -856,7 +856,7 @@ function d_SignatureMethodType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(3); if (c === 0) { r.fail('unsupported', "wildcard element content (SE(*)) is not supported", r.pos - 2); } else if (c === 1) { return o; } else if (c === 2) { r.fail('unsupported', "mixed character content is not supported", r.pos - 2); } else r.badEventAfterValue(c, 3, 2);
     }
     if (s === 3) {
@@ -972,7 +972,7 @@ function d_MessageHeaderType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(3); if (c === 0) { s = 3; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 3) {
@@ -1363,7 +1363,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "ChargedEnergyReadingWh"; o.ChargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "ChargedEnergyReadingWh"; o.ChargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 3; break;
         case 1: s = 4; break;
@@ -1376,7 +1376,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 3) {
-      at = "BPT_DischargedEnergyReadingWh"; o.BPT_DischargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "BPT_DischargedEnergyReadingWh"; o.BPT_DischargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 4; break;
         case 1: s = 5; break;
@@ -1388,7 +1388,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 4) {
-      at = "CapacitiveEnergyReadingVARh"; o.CapacitiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "CapacitiveEnergyReadingVARh"; o.CapacitiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 5; break;
         case 1: s = 6; break;
@@ -1399,7 +1399,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 5) {
-      at = "BPT_InductiveEnergyReadingVARh"; o.BPT_InductiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "BPT_InductiveEnergyReadingVARh"; o.BPT_InductiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 6; break;
         case 1: s = 7; break;
@@ -1417,7 +1417,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(3); if (c === 0) { s = 8; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 8) {
-      at = "MeterTimestamp"; o.MeterTimestamp = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "MeterTimestamp"; o.MeterTimestamp = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1432,7 +1432,7 @@ function d_ReceiptType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 1; } else r.badEvent(c, 1, 1);
     }
     if (s === 1) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 2; break;
         case 1: s = 3; break;
@@ -2741,7 +2741,7 @@ function e_X509IssuerSerialType(w: BitWriter, st: StringTable, value: unknown): 
       else w.fail('missing-element', "missing X509SerialNumber");
     }
     if (s === 2) {
-      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, undefined, undefined); at = '';
+      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_X509IssuerSerialType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -3001,7 +3001,7 @@ function e_SignatureMethodType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(2, 3); return; }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, undefined, undefined); at = '';
+      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(1, 3); return; }
     }
     if (s === 3) {
@@ -3138,7 +3138,7 @@ function e_MessageHeaderType(w: BitWriter, st: StringTable, value: unknown): voi
       else w.fail('missing-element', "missing TimeStamp");
     }
     if (s === 2) {
-      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.Signature !== undefined) { w.bits(0, 3); s = 3; }
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MessageHeaderType); w.bits(1, 3); return; }
     }
@@ -3546,7 +3546,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else w.fail('missing-element', "missing ChargedEnergyReadingWh");
     }
     if (s === 2) {
-      at = "ChargedEnergyReadingWh"; u++; writeBig(w, o.ChargedEnergyReadingWh, false, 0n, 18446744073709551615n); at = '';
+      at = "ChargedEnergyReadingWh"; u++; writeBig(w, o.ChargedEnergyReadingWh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.BPT_DischargedEnergyReadingWh !== undefined) { w.bits(0, 5); s = 3; }
       else if (o.CapacitiveEnergyReadingVARh !== undefined) { w.bits(2, 5); s = 4; }
       else if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(4, 5); s = 5; }
@@ -3556,7 +3556,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(6, 4); return; }
     }
     if (s === 3) {
-      at = "BPT_DischargedEnergyReadingWh"; u++; writeBig(w, o.BPT_DischargedEnergyReadingWh, false, 0n, 18446744073709551615n); at = '';
+      at = "BPT_DischargedEnergyReadingWh"; u++; writeBig(w, o.BPT_DischargedEnergyReadingWh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.CapacitiveEnergyReadingVARh !== undefined) { w.bits(0, 5); s = 4; }
       else if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(2, 5); s = 5; }
       else if (o.MeterSignature !== undefined) { w.bits(4, 5); s = 6; }
@@ -3565,7 +3565,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(5, 4); return; }
     }
     if (s === 4) {
-      at = "CapacitiveEnergyReadingVARh"; u++; writeBig(w, o.CapacitiveEnergyReadingVARh, false, 0n, 18446744073709551615n); at = '';
+      at = "CapacitiveEnergyReadingVARh"; u++; writeBig(w, o.CapacitiveEnergyReadingVARh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(0, 5); s = 5; }
       else if (o.MeterSignature !== undefined) { w.bits(2, 5); s = 6; }
       else if (o.MeterStatus !== undefined) { w.bits(4, 5); s = 7; }
@@ -3573,7 +3573,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(4, 4); return; }
     }
     if (s === 5) {
-      at = "BPT_InductiveEnergyReadingVARh"; u++; writeBig(w, o.BPT_InductiveEnergyReadingVARh, false, 0n, 18446744073709551615n); at = '';
+      at = "BPT_InductiveEnergyReadingVARh"; u++; writeBig(w, o.BPT_InductiveEnergyReadingVARh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.MeterSignature !== undefined) { w.bits(0, 5); s = 6; }
       else if (o.MeterStatus !== undefined) { w.bits(2, 5); s = 7; }
       else if (o.MeterTimestamp !== undefined) { w.bits(4, 5); s = 8; }
@@ -3591,7 +3591,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(1, 3); return; }
     }
     if (s === 8) {
-      at = "MeterTimestamp"; u++; writeBig(w, o.MeterTimestamp, false, 0n, 18446744073709551615n); at = '';
+      at = "MeterTimestamp"; u++; writeBig(w, o.MeterTimestamp, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -3608,7 +3608,7 @@ function e_ReceiptType(w: BitWriter, st: StringTable, value: unknown): void {
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 1) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.EnergyCosts !== undefined) { w.bits(0, 4); s = 2; }
       else if (o.OccupancyCosts !== undefined) { w.bits(1, 4); s = 3; }
       else if (o.AdditionalServicesCosts !== undefined) { w.bits(2, 4); s = 4; }
@@ -4662,44 +4662,44 @@ export function encodeDocument(w: BitWriter, st: StringTable, doc: unknown): voi
   w.bits(i, 6);
   try {
     switch (i) {
-      case 0: e_CLReqControlModeType(w, st, o[k]); return;
-      case 1: e_CLResControlModeType(w, st, o[k]); return;
-      case 2: e_CanonicalizationMethodType(w, st, o[k]); return;
-      case 3: e_DSAKeyValueType(w, st, o[k]); return;
-      case 4: e_DigestMethodType(w, st, o[k]); return;
-      case 5: w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); return;
-      case 6: e_KeyInfoType(w, st, o[k]); return;
-      case 7: w.bits(0, 1); st.write(w, 0, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 8: e_KeyValueType(w, st, o[k]); return;
-      case 9: e_ManifestType(w, st, o[k]); return;
-      case 10: w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 11: e_ObjectType(w, st, o[k]); return;
-      case 12: e_PGPDataType(w, st, o[k]); return;
-      case 13: e_RSAKeyValueType(w, st, o[k]); return;
-      case 14: e_ReferenceType(w, st, o[k]); return;
-      case 15: e_RetrievalMethodType(w, st, o[k]); return;
-      case 16: e_SPKIDataType(w, st, o[k]); return;
-      case 17: e_SignatureType(w, st, o[k]); return;
-      case 18: e_SignatureMethodType(w, st, o[k]); return;
-      case 19: e_SignaturePropertiesType(w, st, o[k]); return;
-      case 20: e_SignaturePropertyType(w, st, o[k]); return;
-      case 21: e_SignatureValueType(w, st, o[k]); return;
-      case 22: e_SignedInfoType(w, st, o[k]); return;
-      case 23: e_TransformType(w, st, o[k]); return;
-      case 24: e_TransformsType(w, st, o[k]); return;
-      case 25: e_WPT_AlignmentCheckReqType(w, st, o[k]); return;
-      case 26: e_WPT_AlignmentCheckResType(w, st, o[k]); return;
-      case 27: e_WPT_ChargeLoopReqType(w, st, o[k]); return;
-      case 28: e_WPT_ChargeLoopResType(w, st, o[k]); return;
-      case 29: e_WPT_ChargeParameterDiscoveryReqType(w, st, o[k]); return;
-      case 30: e_WPT_ChargeParameterDiscoveryResType(w, st, o[k]); return;
-      case 31: e_WPT_FinePositioningReqType(w, st, o[k]); return;
-      case 32: e_WPT_FinePositioningResType(w, st, o[k]); return;
-      case 33: e_WPT_FinePositioningSetupReqType(w, st, o[k]); return;
-      case 34: e_WPT_FinePositioningSetupResType(w, st, o[k]); return;
-      case 35: e_WPT_PairingReqType(w, st, o[k]); return;
-      case 36: e_WPT_PairingResType(w, st, o[k]); return;
-      case 37: e_X509DataType(w, st, o[k]); return;
+      case 0: e_CLReqControlModeType(w, st, o.CLReqControlMode); return;
+      case 1: e_CLResControlModeType(w, st, o.CLResControlMode); return;
+      case 2: e_CanonicalizationMethodType(w, st, o.CanonicalizationMethod); return;
+      case 3: e_DSAKeyValueType(w, st, o.DSAKeyValue); return;
+      case 4: e_DigestMethodType(w, st, o.DigestMethod); return;
+      case 5: w.bits(0, 1); writeHex(w, o.DigestValue, Infinity); w.bits(0, 1); return;
+      case 6: e_KeyInfoType(w, st, o.KeyInfo); return;
+      case 7: w.bits(0, 1); st.write(w, 0, expectString(w, o.KeyName), Infinity); w.bits(0, 1); return;
+      case 8: e_KeyValueType(w, st, o.KeyValue); return;
+      case 9: e_ManifestType(w, st, o.Manifest); return;
+      case 10: w.bits(0, 1); st.write(w, 1, expectString(w, o.MgmtData), Infinity); w.bits(0, 1); return;
+      case 11: e_ObjectType(w, st, o.Object); return;
+      case 12: e_PGPDataType(w, st, o.PGPData); return;
+      case 13: e_RSAKeyValueType(w, st, o.RSAKeyValue); return;
+      case 14: e_ReferenceType(w, st, o.Reference); return;
+      case 15: e_RetrievalMethodType(w, st, o.RetrievalMethod); return;
+      case 16: e_SPKIDataType(w, st, o.SPKIData); return;
+      case 17: e_SignatureType(w, st, o.Signature); return;
+      case 18: e_SignatureMethodType(w, st, o.SignatureMethod); return;
+      case 19: e_SignaturePropertiesType(w, st, o.SignatureProperties); return;
+      case 20: e_SignaturePropertyType(w, st, o.SignatureProperty); return;
+      case 21: e_SignatureValueType(w, st, o.SignatureValue); return;
+      case 22: e_SignedInfoType(w, st, o.SignedInfo); return;
+      case 23: e_TransformType(w, st, o.Transform); return;
+      case 24: e_TransformsType(w, st, o.Transforms); return;
+      case 25: e_WPT_AlignmentCheckReqType(w, st, o.WPT_AlignmentCheckReq); return;
+      case 26: e_WPT_AlignmentCheckResType(w, st, o.WPT_AlignmentCheckRes); return;
+      case 27: e_WPT_ChargeLoopReqType(w, st, o.WPT_ChargeLoopReq); return;
+      case 28: e_WPT_ChargeLoopResType(w, st, o.WPT_ChargeLoopRes); return;
+      case 29: e_WPT_ChargeParameterDiscoveryReqType(w, st, o.WPT_ChargeParameterDiscoveryReq); return;
+      case 30: e_WPT_ChargeParameterDiscoveryResType(w, st, o.WPT_ChargeParameterDiscoveryRes); return;
+      case 31: e_WPT_FinePositioningReqType(w, st, o.WPT_FinePositioningReq); return;
+      case 32: e_WPT_FinePositioningResType(w, st, o.WPT_FinePositioningRes); return;
+      case 33: e_WPT_FinePositioningSetupReqType(w, st, o.WPT_FinePositioningSetupReq); return;
+      case 34: e_WPT_FinePositioningSetupResType(w, st, o.WPT_FinePositioningSetupRes); return;
+      case 35: e_WPT_PairingReqType(w, st, o.WPT_PairingReq); return;
+      case 36: e_WPT_PairingResType(w, st, o.WPT_PairingRes); return;
+      case 37: e_X509DataType(w, st, o.X509Data); return;
     }
   } catch (e) { throw nest(e, k, w.bitLength); }
 }
@@ -4721,21 +4721,22 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 2: v = d_AlternativeSECCType(r, st); break;
         case 3: v = d_AlternativeSECCListType(r, st); break;
         case 4: v = d_RationalNumberType(r, st); break;
-        case 5: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 6: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 5: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 6: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 7: v = (v = (r.ev0(), st.read(r, 2, 12)), r.ev0(), v); break;
         case 8: v = d_RationalNumberType(r, st); break;
         case 9: v = d_CLReqControlModeType(r, st); break;
         case 10: v = d_CLResControlModeType(r, st); break;
         case 11: v = d_CanonicalizationMethodType(r, st); break;
-        case 12: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 13: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 12: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 13: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 14: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 15: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 16: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 17: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 18: v = d_RationalNumberType(r, st); break;
         case 19: v = d_DSAKeyValueType(r, st); break;
+        case 20: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 21: v = d_DigestMethodType(r, st); break;
         case 22: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 23: v = d_DisplayParametersType(r, st); break;
@@ -4767,7 +4768,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 49: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 50: v = (v = r.framedOpen(8, -128, 127), r.ev0(), v); break;
         case 51: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 52: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 52: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 53: v = d_MessageHeaderType(r, st); break;
         case 54: v = (v = (r.ev0(), st.read(r, 3, 39)), r.ev0(), v); break;
         case 55: v = (v = r.framedUintOpen(65535), r.ev0(), v); break;
@@ -4789,10 +4790,11 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 71: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 72: v = (v = (r.ev0(), r.hex(64)), r.ev0(), v); break;
         case 73: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
-        case 74: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 74: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 75: v = (v = (r.ev0(), st.read(r, 1, Infinity)), r.ev0(), v); break;
         case 76: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 77: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
+        case 78: v = (v = r.framedUintOpen(65535), r.ev0(), v); break;
         case 79: v = (v = r.framedUintOpen(65535), r.ev0(), v); break;
         case 80: v = (v = r.framedOpen(8, 0, 255), r.ev0(), v); break;
         case 81: v = (v = r.framedOpen(8, 0, 255), r.ev0(), v); break;
@@ -4807,6 +4809,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 90: v = d_RationalNumberType(r, st); break;
         case 91: v = d_PGPDataType(r, st); break;
         case 92: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
+        case 93: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 94: v = (v = r.framedOpen(8, 0, 255), r.ev0(), v); break;
         case 95: v = (v = r.framedUintOpen(65535), r.ev0(), v); break;
         case 96: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -4865,8 +4868,8 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 149: v = (v = r.framedOpen(7, 0, 100), r.ev0(), v); break;
         case 150: v = d_DetailedTaxType(r, st); break;
         case 151: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
-        case 152: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 153: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 152: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 153: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 154: v = d_TransformType(r, st); break;
         case 155: v = d_TransformsType(r, st); break;
         case 156: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
@@ -4902,11 +4905,10 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 186: v = (v = (r.ev0(), st.read(r, 6, Infinity)), r.ev0(), v); break;
         case 187: v = d_X509IssuerSerialType(r, st); break;
         case 188: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 189: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 189: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 190: v = (v = (r.ev0(), st.read(r, 7, Infinity)), r.ev0(), v); break;
         case 191: v = (v = (r.ev0(), st.read(r, 8, Infinity)), r.ev0(), v); break;
         case 192: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        default: r.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
       }
     } catch (e) { throw nest(e, k, r.pos); }
     out[k] = v;
@@ -4929,21 +4931,22 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 2: w.bits(2, 8); e_AlternativeSECCType(w, st, o[k]); break;
         case 3: w.bits(3, 8); e_AlternativeSECCListType(w, st, o[k]); break;
         case 4: w.bits(4, 8); e_RationalNumberType(w, st, o[k]); break;
-        case 5: w.bits(5, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 6: w.bits(6, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 5: w.bits(5, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 6: w.bits(6, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 7: w.bits(7, 8); w.bits(0, 1); st.write(w, 2, expectString(w, o[k]), 12); w.bits(0, 1); break;
         case 8: w.bits(8, 8); e_RationalNumberType(w, st, o[k]); break;
         case 9: w.bits(9, 8); e_CLReqControlModeType(w, st, o[k]); break;
         case 10: w.bits(10, 8); e_CLResControlModeType(w, st, o[k]); break;
         case 11: w.bits(11, 8); e_CanonicalizationMethodType(w, st, o[k]); break;
-        case 12: w.bits(12, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 13: w.bits(13, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 12: w.bits(12, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 13: w.bits(13, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 14: w.bits(14, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 15: w.bits(15, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 16: w.bits(16, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 17: w.bits(17, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 18: w.bits(18, 8); e_RationalNumberType(w, st, o[k]); break;
         case 19: w.bits(19, 8); e_DSAKeyValueType(w, st, o[k]); break;
+        case 20: w.bits(20, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 21: w.bits(21, 8); e_DigestMethodType(w, st, o[k]); break;
         case 22: w.bits(22, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 23: w.bits(23, 8); e_DisplayParametersType(w, st, o[k]); break;
@@ -4974,7 +4977,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 48: w.bits(48, 8); e_DetailedCostType(w, st, o[k]); break;
         case 49: w.bits(49, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 51: w.bits(51, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 52: w.bits(52, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 52: w.bits(52, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 53: w.bits(53, 8); e_MessageHeaderType(w, st, o[k]); break;
         case 54: w.bits(54, 8); w.bits(0, 1); st.write(w, 3, expectString(w, o[k]), 39); w.bits(0, 1); break;
         case 55: w.bits(55, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 65535)); w.bits(0, 1); break;
@@ -4996,10 +4999,11 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 71: w.bits(71, 8); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 72: w.bits(72, 8); w.bits(0, 1); writeHex(w, o[k], 64); w.bits(0, 1); break;
         case 73: w.bits(73, 8); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
-        case 74: w.bits(74, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 74: w.bits(74, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 75: w.bits(75, 8); w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 76: w.bits(76, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 77: w.bits(77, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
+        case 78: w.bits(78, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 65535)); w.bits(0, 1); break;
         case 79: w.bits(79, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 65535)); w.bits(0, 1); break;
         case 80: w.bits(80, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 255), 8); w.bits(0, 1); break;
         case 81: w.bits(81, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 255), 8); w.bits(0, 1); break;
@@ -5014,6 +5018,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 90: w.bits(90, 8); e_RationalNumberType(w, st, o[k]); break;
         case 91: w.bits(91, 8); e_PGPDataType(w, st, o[k]); break;
         case 92: w.bits(92, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
+        case 93: w.bits(93, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 94: w.bits(94, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 255), 8); w.bits(0, 1); break;
         case 95: w.bits(95, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 65535)); w.bits(0, 1); break;
         case 96: w.bits(96, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -5072,8 +5077,8 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 149: w.bits(149, 8); w.bits(0, 1); w.bits(expectInt(w, o[k], 0, 100), 7); w.bits(0, 1); break;
         case 150: w.bits(150, 8); e_DetailedTaxType(w, st, o[k]); break;
         case 151: w.bits(151, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
-        case 152: w.bits(152, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 153: w.bits(153, 8); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 152: w.bits(152, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 153: w.bits(153, 8); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 154: w.bits(154, 8); e_TransformType(w, st, o[k]); break;
         case 155: w.bits(155, 8); e_TransformsType(w, st, o[k]); break;
         case 156: w.bits(156, 8); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
@@ -5109,11 +5114,11 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 186: w.bits(186, 8); w.bits(0, 1); st.write(w, 6, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 187: w.bits(187, 8); e_X509IssuerSerialType(w, st, o[k]); break;
         case 188: w.bits(188, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 189: w.bits(189, 8); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 189: w.bits(189, 8); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 190: w.bits(190, 8); w.bits(0, 1); st.write(w, 7, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 191: w.bits(191, 8); w.bits(0, 1); st.write(w, 8, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 192: w.bits(192, 8); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        default: w.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: w.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, w.bitLength); }
   }

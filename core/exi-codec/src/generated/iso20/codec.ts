@@ -164,7 +164,7 @@ function d_MessageHeaderType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeStamp"; o.TimeStamp = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(3); if (c === 0) { s = 3; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 3) {
@@ -270,7 +270,7 @@ function d_SignatureMethodType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(3); if (c === 0) { r.fail('unsupported', "wildcard element content (SE(*)) is not supported", r.pos - 2); } else if (c === 1) { return o; } else if (c === 2) { r.fail('unsupported', "mixed character content is not supported", r.pos - 2); } else r.badEventAfterValue(c, 3, 2);
     }
     if (s === 3) {
@@ -806,7 +806,7 @@ function d_X509IssuerSerialType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1383,7 +1383,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "ChargedEnergyReadingWh"; o.ChargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "ChargedEnergyReadingWh"; o.ChargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 3; break;
         case 1: s = 4; break;
@@ -1396,7 +1396,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 3) {
-      at = "BPT_DischargedEnergyReadingWh"; o.BPT_DischargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "BPT_DischargedEnergyReadingWh"; o.BPT_DischargedEnergyReadingWh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 4; break;
         case 1: s = 5; break;
@@ -1408,7 +1408,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 4) {
-      at = "CapacitiveEnergyReadingVARh"; o.CapacitiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "CapacitiveEnergyReadingVARh"; o.CapacitiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 5; break;
         case 1: s = 6; break;
@@ -1419,7 +1419,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 5) {
-      at = "BPT_InductiveEnergyReadingVARh"; o.BPT_InductiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "BPT_InductiveEnergyReadingVARh"; o.BPT_InductiveEnergyReadingVARh = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 6; break;
         case 1: s = 7; break;
@@ -1437,7 +1437,7 @@ function d_MeterInfoType(r: BitReader, st: StringTable): any {
       c = r.bits(3); if (c === 0) { s = 8; } else if (c === 1) { return o; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 8) {
-      at = "MeterTimestamp"; o.MeterTimestamp = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "MeterTimestamp"; o.MeterTimestamp = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -1452,7 +1452,7 @@ function d_ReceiptType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 1; } else r.badEvent(c, 1, 1);
     }
     if (s === 1) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       switch (c = r.bits(4)) {
         case 0: s = 2; break;
         case 1: s = 3; break;
@@ -1637,7 +1637,7 @@ function d_EVPowerProfileType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 1; } else r.badEvent(c, 1, 1);
     }
     if (s === 1) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(3); if (c === 0) { s = 2; } else if (c === 1) { s = 3; } else r.badEventAfterValue(c, 2, 2);
     }
     if (s === 2) {
@@ -1913,7 +1913,7 @@ function d_EVPowerScheduleType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 1; } else r.badEvent(c, 1, 1);
     }
     if (s === 1) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
@@ -1968,7 +1968,7 @@ function d_EVAbsolutePriceScheduleType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 1; } else r.badEvent(c, 1, 1);
     }
     if (s === 1) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
@@ -2143,7 +2143,7 @@ function d_AbsolutePriceScheduleType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 2; } else r.badEvent(c, 1, 1);
     }
     if (s === 2) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(2); if (c === 0) { s = 3; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 3) {
@@ -2451,7 +2451,7 @@ function d_PriceLevelScheduleType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 2; } else r.badEvent(c, 1, 1);
     }
     if (s === 2) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(2); if (c === 0) { s = 3; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 3) {
@@ -2581,7 +2581,7 @@ function d_PowerScheduleType(r: BitReader, st: StringTable): any {
       c = r.bit(); if (c === 0) { s = 1; } else r.badEvent(c, 1, 1);
     }
     if (s === 1) {
-      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "TimeAnchor"; o.TimeAnchor = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(3); if (c === 0) { s = 2; } else if (c === 1) { s = 3; } else if (c === 2) { s = 4; } else r.badEventAfterValue(c, 3, 2);
     }
     if (s === 2) {
@@ -3148,7 +3148,7 @@ function d_VehicleCheckOutReqType(r: BitReader, st: StringTable): any {
       c = r.code; if (c === 0) { s = 3; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 3) {
-      at = "CheckOutTime"; o.CheckOutTime = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)); at = '';
+      at = "CheckOutTime"; o.CheckOutTime = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -3222,7 +3222,7 @@ function e_MessageHeaderType(w: BitWriter, st: StringTable, value: unknown): voi
       else w.fail('missing-element', "missing TimeStamp");
     }
     if (s === 2) {
-      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeStamp"; u++; writeBig(w, o.TimeStamp, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.Signature !== undefined) { w.bits(0, 3); s = 3; }
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MessageHeaderType); w.bits(1, 3); return; }
     }
@@ -3342,7 +3342,7 @@ function e_SignatureMethodType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(2, 3); return; }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, undefined, undefined); at = '';
+      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(1, 3); return; }
     }
     if (s === 3) {
@@ -3825,7 +3825,7 @@ function e_X509IssuerSerialType(w: BitWriter, st: StringTable, value: unknown): 
       else w.fail('missing-element', "missing X509SerialNumber");
     }
     if (s === 2) {
-      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, undefined, undefined); at = '';
+      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_X509IssuerSerialType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -4468,7 +4468,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else w.fail('missing-element', "missing ChargedEnergyReadingWh");
     }
     if (s === 2) {
-      at = "ChargedEnergyReadingWh"; u++; writeBig(w, o.ChargedEnergyReadingWh, false, 0n, 18446744073709551615n); at = '';
+      at = "ChargedEnergyReadingWh"; u++; writeBig(w, o.ChargedEnergyReadingWh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.BPT_DischargedEnergyReadingWh !== undefined) { w.bits(0, 5); s = 3; }
       else if (o.CapacitiveEnergyReadingVARh !== undefined) { w.bits(2, 5); s = 4; }
       else if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(4, 5); s = 5; }
@@ -4478,7 +4478,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(6, 4); return; }
     }
     if (s === 3) {
-      at = "BPT_DischargedEnergyReadingWh"; u++; writeBig(w, o.BPT_DischargedEnergyReadingWh, false, 0n, 18446744073709551615n); at = '';
+      at = "BPT_DischargedEnergyReadingWh"; u++; writeBig(w, o.BPT_DischargedEnergyReadingWh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.CapacitiveEnergyReadingVARh !== undefined) { w.bits(0, 5); s = 4; }
       else if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(2, 5); s = 5; }
       else if (o.MeterSignature !== undefined) { w.bits(4, 5); s = 6; }
@@ -4487,7 +4487,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(5, 4); return; }
     }
     if (s === 4) {
-      at = "CapacitiveEnergyReadingVARh"; u++; writeBig(w, o.CapacitiveEnergyReadingVARh, false, 0n, 18446744073709551615n); at = '';
+      at = "CapacitiveEnergyReadingVARh"; u++; writeBig(w, o.CapacitiveEnergyReadingVARh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.BPT_InductiveEnergyReadingVARh !== undefined) { w.bits(0, 5); s = 5; }
       else if (o.MeterSignature !== undefined) { w.bits(2, 5); s = 6; }
       else if (o.MeterStatus !== undefined) { w.bits(4, 5); s = 7; }
@@ -4495,7 +4495,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(4, 4); return; }
     }
     if (s === 5) {
-      at = "BPT_InductiveEnergyReadingVARh"; u++; writeBig(w, o.BPT_InductiveEnergyReadingVARh, false, 0n, 18446744073709551615n); at = '';
+      at = "BPT_InductiveEnergyReadingVARh"; u++; writeBig(w, o.BPT_InductiveEnergyReadingVARh, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.MeterSignature !== undefined) { w.bits(0, 5); s = 6; }
       else if (o.MeterStatus !== undefined) { w.bits(2, 5); s = 7; }
       else if (o.MeterTimestamp !== undefined) { w.bits(4, 5); s = 8; }
@@ -4513,7 +4513,7 @@ function e_MeterInfoType(w: BitWriter, st: StringTable, value: unknown): void {
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(1, 3); return; }
     }
     if (s === 8) {
-      at = "MeterTimestamp"; u++; writeBig(w, o.MeterTimestamp, false, 0n, 18446744073709551615n); at = '';
+      at = "MeterTimestamp"; u++; writeBig(w, o.MeterTimestamp, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_MeterInfoType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -4530,7 +4530,7 @@ function e_ReceiptType(w: BitWriter, st: StringTable, value: unknown): void {
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 1) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.EnergyCosts !== undefined) { w.bits(0, 4); s = 2; }
       else if (o.OccupancyCosts !== undefined) { w.bits(1, 4); s = 3; }
       else if (o.AdditionalServicesCosts !== undefined) { w.bits(2, 4); s = 4; }
@@ -4726,7 +4726,7 @@ function e_EVPowerProfileType(w: BitWriter, st: StringTable, value: unknown): vo
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 1) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.Dynamic_EVPPTControlMode !== undefined) { w.bits(0, 3); s = 2; }
       else if (o.Scheduled_EVPPTControlMode !== undefined) { w.bits(1, 3); s = 3; }
       else w.fail('missing-element', "missing Dynamic_EVPPTControlMode or Scheduled_EVPPTControlMode");
@@ -5034,7 +5034,7 @@ function e_EVPowerScheduleType(w: BitWriter, st: StringTable, value: unknown): v
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 1) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.EVPowerScheduleEntries !== undefined) { w.bits(0, 2); s = 2; }
       else w.fail('missing-element', "missing EVPowerScheduleEntries");
     }
@@ -5096,7 +5096,7 @@ function e_EVAbsolutePriceScheduleType(w: BitWriter, st: StringTable, value: unk
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 1) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.Currency !== undefined) { w.bits(0, 3); s = 2; }
       else w.fail('missing-element', "missing Currency");
     }
@@ -5287,7 +5287,7 @@ function e_AbsolutePriceScheduleType(w: BitWriter, st: StringTable, value: unkno
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 2) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.PriceScheduleID !== undefined) { w.bits(0, 3); s = 3; }
       else w.fail('missing-element', "missing PriceScheduleID");
     }
@@ -5652,7 +5652,7 @@ function e_PriceLevelScheduleType(w: BitWriter, st: StringTable, value: unknown)
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 2) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.PriceScheduleID !== undefined) { w.bits(0, 3); s = 3; }
       else w.fail('missing-element', "missing PriceScheduleID");
     }
@@ -5802,7 +5802,7 @@ function e_PowerScheduleType(w: BitWriter, st: StringTable, value: unknown): voi
       else w.fail('missing-element', "missing TimeAnchor");
     }
     if (s === 1) {
-      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0n, 18446744073709551615n); at = '';
+      at = "TimeAnchor"; u++; writeBig(w, o.TimeAnchor, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       if (o.AvailableEnergy !== undefined) { w.bits(0, 3); s = 2; }
       else if (o.PowerTolerance !== undefined) { w.bits(1, 3); s = 3; }
       else if (o.PowerScheduleEntries !== undefined) { w.bits(2, 3); s = 4; }
@@ -6443,7 +6443,7 @@ function e_VehicleCheckOutReqType(w: BitWriter, st: StringTable, value: unknown)
       else { w.bits(x, 2); w.fail('missing-element', "missing CheckOutTime"); }
     }
     if (s === 3) {
-      at = "CheckOutTime"; u++; writeBig(w, o.CheckOutTime, false, 0n, 18446744073709551615n); at = '';
+      at = "CheckOutTime"; u++; writeBig(w, o.CheckOutTime, false, 0, 18446744073709552000, 0n, 18446744073709551615n); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_VehicleCheckOutReqType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -6549,60 +6549,60 @@ export function encodeDocument(w: BitWriter, st: StringTable, doc: unknown): voi
   w.bits(i, 6);
   try {
     switch (i) {
-      case 0: e_AuthorizationReqType(w, st, o[k]); return;
-      case 1: e_AuthorizationResType(w, st, o[k]); return;
-      case 2: e_AuthorizationSetupReqType(w, st, o[k]); return;
-      case 3: e_AuthorizationSetupResType(w, st, o[k]); return;
-      case 4: e_CLReqControlModeType(w, st, o[k]); return;
-      case 5: e_CLResControlModeType(w, st, o[k]); return;
-      case 6: e_CanonicalizationMethodType(w, st, o[k]); return;
-      case 7: e_CertificateInstallationReqType(w, st, o[k]); return;
-      case 8: e_CertificateInstallationResType(w, st, o[k]); return;
-      case 9: e_DSAKeyValueType(w, st, o[k]); return;
-      case 10: e_DigestMethodType(w, st, o[k]); return;
-      case 11: w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); return;
-      case 12: e_KeyInfoType(w, st, o[k]); return;
-      case 13: w.bits(0, 1); st.write(w, 0, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 14: e_KeyValueType(w, st, o[k]); return;
-      case 15: e_ManifestType(w, st, o[k]); return;
-      case 16: e_MeteringConfirmationReqType(w, st, o[k]); return;
-      case 17: e_MeteringConfirmationResType(w, st, o[k]); return;
-      case 18: w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 19: e_ObjectType(w, st, o[k]); return;
-      case 20: e_PGPDataType(w, st, o[k]); return;
-      case 21: e_PowerDeliveryReqType(w, st, o[k]); return;
-      case 22: e_PowerDeliveryResType(w, st, o[k]); return;
-      case 23: e_RSAKeyValueType(w, st, o[k]); return;
-      case 24: e_ReferenceType(w, st, o[k]); return;
-      case 25: e_RetrievalMethodType(w, st, o[k]); return;
-      case 26: e_SPKIDataType(w, st, o[k]); return;
-      case 27: e_ScheduleExchangeReqType(w, st, o[k]); return;
-      case 28: e_ScheduleExchangeResType(w, st, o[k]); return;
-      case 29: e_ServiceDetailReqType(w, st, o[k]); return;
-      case 30: e_ServiceDetailResType(w, st, o[k]); return;
-      case 31: e_ServiceDiscoveryReqType(w, st, o[k]); return;
-      case 32: e_ServiceDiscoveryResType(w, st, o[k]); return;
-      case 33: e_ServiceSelectionReqType(w, st, o[k]); return;
-      case 34: e_ServiceSelectionResType(w, st, o[k]); return;
-      case 35: e_SessionSetupReqType(w, st, o[k]); return;
-      case 36: e_SessionSetupResType(w, st, o[k]); return;
-      case 37: e_SessionStopReqType(w, st, o[k]); return;
-      case 38: e_SessionStopResType(w, st, o[k]); return;
-      case 39: e_SignatureType(w, st, o[k]); return;
-      case 40: e_SignatureMethodType(w, st, o[k]); return;
-      case 41: e_SignaturePropertiesType(w, st, o[k]); return;
-      case 42: e_SignaturePropertyType(w, st, o[k]); return;
-      case 43: e_SignatureValueType(w, st, o[k]); return;
-      case 44: e_SignedInfoType(w, st, o[k]); return;
-      case 45: e_SignedInstallationDataType(w, st, o[k]); return;
-      case 46: e_SignedMeteringDataType(w, st, o[k]); return;
-      case 47: e_TransformType(w, st, o[k]); return;
-      case 48: e_TransformsType(w, st, o[k]); return;
-      case 49: e_VehicleCheckInReqType(w, st, o[k]); return;
-      case 50: e_VehicleCheckInResType(w, st, o[k]); return;
-      case 51: e_VehicleCheckOutReqType(w, st, o[k]); return;
-      case 52: e_VehicleCheckOutResType(w, st, o[k]); return;
-      case 53: e_X509DataType(w, st, o[k]); return;
+      case 0: e_AuthorizationReqType(w, st, o.AuthorizationReq); return;
+      case 1: e_AuthorizationResType(w, st, o.AuthorizationRes); return;
+      case 2: e_AuthorizationSetupReqType(w, st, o.AuthorizationSetupReq); return;
+      case 3: e_AuthorizationSetupResType(w, st, o.AuthorizationSetupRes); return;
+      case 4: e_CLReqControlModeType(w, st, o.CLReqControlMode); return;
+      case 5: e_CLResControlModeType(w, st, o.CLResControlMode); return;
+      case 6: e_CanonicalizationMethodType(w, st, o.CanonicalizationMethod); return;
+      case 7: e_CertificateInstallationReqType(w, st, o.CertificateInstallationReq); return;
+      case 8: e_CertificateInstallationResType(w, st, o.CertificateInstallationRes); return;
+      case 9: e_DSAKeyValueType(w, st, o.DSAKeyValue); return;
+      case 10: e_DigestMethodType(w, st, o.DigestMethod); return;
+      case 11: w.bits(0, 1); writeHex(w, o.DigestValue, Infinity); w.bits(0, 1); return;
+      case 12: e_KeyInfoType(w, st, o.KeyInfo); return;
+      case 13: w.bits(0, 1); st.write(w, 0, expectString(w, o.KeyName), Infinity); w.bits(0, 1); return;
+      case 14: e_KeyValueType(w, st, o.KeyValue); return;
+      case 15: e_ManifestType(w, st, o.Manifest); return;
+      case 16: e_MeteringConfirmationReqType(w, st, o.MeteringConfirmationReq); return;
+      case 17: e_MeteringConfirmationResType(w, st, o.MeteringConfirmationRes); return;
+      case 18: w.bits(0, 1); st.write(w, 1, expectString(w, o.MgmtData), Infinity); w.bits(0, 1); return;
+      case 19: e_ObjectType(w, st, o.Object); return;
+      case 20: e_PGPDataType(w, st, o.PGPData); return;
+      case 21: e_PowerDeliveryReqType(w, st, o.PowerDeliveryReq); return;
+      case 22: e_PowerDeliveryResType(w, st, o.PowerDeliveryRes); return;
+      case 23: e_RSAKeyValueType(w, st, o.RSAKeyValue); return;
+      case 24: e_ReferenceType(w, st, o.Reference); return;
+      case 25: e_RetrievalMethodType(w, st, o.RetrievalMethod); return;
+      case 26: e_SPKIDataType(w, st, o.SPKIData); return;
+      case 27: e_ScheduleExchangeReqType(w, st, o.ScheduleExchangeReq); return;
+      case 28: e_ScheduleExchangeResType(w, st, o.ScheduleExchangeRes); return;
+      case 29: e_ServiceDetailReqType(w, st, o.ServiceDetailReq); return;
+      case 30: e_ServiceDetailResType(w, st, o.ServiceDetailRes); return;
+      case 31: e_ServiceDiscoveryReqType(w, st, o.ServiceDiscoveryReq); return;
+      case 32: e_ServiceDiscoveryResType(w, st, o.ServiceDiscoveryRes); return;
+      case 33: e_ServiceSelectionReqType(w, st, o.ServiceSelectionReq); return;
+      case 34: e_ServiceSelectionResType(w, st, o.ServiceSelectionRes); return;
+      case 35: e_SessionSetupReqType(w, st, o.SessionSetupReq); return;
+      case 36: e_SessionSetupResType(w, st, o.SessionSetupRes); return;
+      case 37: e_SessionStopReqType(w, st, o.SessionStopReq); return;
+      case 38: e_SessionStopResType(w, st, o.SessionStopRes); return;
+      case 39: e_SignatureType(w, st, o.Signature); return;
+      case 40: e_SignatureMethodType(w, st, o.SignatureMethod); return;
+      case 41: e_SignaturePropertiesType(w, st, o.SignatureProperties); return;
+      case 42: e_SignaturePropertyType(w, st, o.SignatureProperty); return;
+      case 43: e_SignatureValueType(w, st, o.SignatureValue); return;
+      case 44: e_SignedInfoType(w, st, o.SignedInfo); return;
+      case 45: e_SignedInstallationDataType(w, st, o.SignedInstallationData); return;
+      case 46: e_SignedMeteringDataType(w, st, o.SignedMeteringData); return;
+      case 47: e_TransformType(w, st, o.Transform); return;
+      case 48: e_TransformsType(w, st, o.Transforms); return;
+      case 49: e_VehicleCheckInReqType(w, st, o.VehicleCheckInReq); return;
+      case 50: e_VehicleCheckInResType(w, st, o.VehicleCheckInRes); return;
+      case 51: e_VehicleCheckOutReqType(w, st, o.VehicleCheckOutReq); return;
+      case 52: e_VehicleCheckOutResType(w, st, o.VehicleCheckOutRes); return;
+      case 53: e_X509DataType(w, st, o.X509Data); return;
     }
   } catch (e) { throw nest(e, k, w.bitLength); }
 }
@@ -6636,35 +6636,38 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 14: v = d_AuthorizationSetupResType(r, st); break;
         case 15: v = d_RationalNumberType(r, st); break;
         case 16: v = (v = EN1[r.framedOpen(1, 0, 1, true)], r.ev0(), v); break;
-        case 17: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 18: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 17: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 18: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 19: v = d_RationalNumberType(r, st); break;
         case 20: v = d_CLReqControlModeType(r, st); break;
         case 21: v = d_CLResControlModeType(r, st); break;
         case 22: v = d_CertificateChainType(r, st); break;
         case 23: v = d_CanonicalizationMethodType(r, st); break;
-        case 24: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 24: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 25: v = (v = r.framedUintOpen(65535), r.ev0(), v); break;
         case 26: v = (v = (r.ev0(), r.hex(1600)), r.ev0(), v); break;
         case 27: v = d_CertificateInstallationReqType(r, st); break;
         case 28: v = d_CertificateInstallationResType(r, st); break;
         case 29: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 30: v = (v = EN2[r.framedOpen(2, 0, 3, true)], r.ev0(), v); break;
-        case 31: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 31: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 32: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 33: v = d_ChargingScheduleType(r, st); break;
         case 34: v = (v = EN3[r.framedOpen(2, 0, 2, true)], r.ev0(), v); break;
-        case 35: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 35: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 36: v = d_ContractCertificateChainType(r, st); break;
         case 37: v = d_RationalNumberType(r, st); break;
         case 38: v = (v = (r.ev0(), st.read(r, 2, 3)), r.ev0(), v); break;
         case 39: v = (v = (r.ev0(), r.hex(133)), r.ev0(), v); break;
         case 40: v = d_DSAKeyValueType(r, st); break;
+        case 41: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
+        case 42: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 43: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 44: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
         case 45: v = d_DigestMethodType(r, st); break;
         case 46: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 47: v = d_ChargingScheduleType(r, st); break;
+        case 49: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 50: v = d_Dynamic_EVPPTControlModeType(r, st); break;
         case 51: v = d_Dynamic_SEReqControlModeType(r, st); break;
         case 52: v = d_Dynamic_SEResControlModeType(r, st); break;
@@ -6713,7 +6716,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 95: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 96: v = (v = (r.ev0(), r.hex(16)), r.ev0(), v); break;
         case 97: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
-        case 98: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 98: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 99: v = d_MessageHeaderType(r, st); break;
         case 100: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 101: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -6733,7 +6736,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 115: v = (v = r.framedOpen(1, 0, 1) === 1, r.ev0(), v); break;
         case 116: v = (v = (r.ev0(), r.hex(64)), r.ev0(), v); break;
         case 117: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
-        case 118: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 118: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 119: v = d_MeteringConfirmationReqType(r, st); break;
         case 120: v = d_MeteringConfirmationResType(r, st); break;
         case 121: v = (v = (r.ev0(), st.read(r, 1, Infinity)), r.ev0(), v); break;
@@ -6757,6 +6760,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 139: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 140: v = d_PGPDataType(r, st); break;
         case 141: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
+        case 142: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 143: v = d_ParameterType(r, st); break;
         case 144: v = d_ParameterSetType(r, st); break;
         case 145: v = (v = r.framedUintOpen(65535), r.ev0(), v); break;
@@ -6865,8 +6869,9 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 248: v = (v = r.framedUintOpen(4294967295), r.ev0(), v); break;
         case 249: v = (v = (r.ev0(), st.read(r, 15, 80)), r.ev0(), v); break;
         case 250: v = d_TaxRuleListType(r, st); break;
-        case 252: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
-        case 253: v = (v = (r.ev0(), r.bigJson(false, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 251: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 252: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
+        case 253: v = (v = (r.ev0(), r.bigJson(false, 0, 18446744073709552000, 0n, 18446744073709551615n)), r.ev0(), v); break;
         case 254: v = d_TransformType(r, st); break;
         case 255: v = d_TransformsType(r, st); break;
         case 256: v = d_ServiceListType(r, st); break;
@@ -6884,7 +6889,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 268: v = (v = (r.ev0(), st.read(r, 16, Infinity)), r.ev0(), v); break;
         case 269: v = d_X509IssuerSerialType(r, st); break;
         case 270: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 271: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 271: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 272: v = (v = (r.ev0(), st.read(r, 17, Infinity)), r.ev0(), v); break;
         case 273: v = (v = (r.ev0(), st.read(r, 18, Infinity)), r.ev0(), v); break;
         case 274: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
@@ -6894,7 +6899,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 278: v = (v = r.framedIntOpen(-2147483648, 2147483647), r.ev0(), v); break;
         case 279: v = d_RationalNumberType(r, st); break;
         case 280: v = (v = r.framedIntOpen(-32768, 32767), r.ev0(), v); break;
-        default: r.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: r.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, r.pos); }
     out[k] = v;
@@ -6929,35 +6934,37 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 14: w.bits(14, 9); e_AuthorizationSetupResType(w, st, o[k]); break;
         case 15: w.bits(15, 9); e_RationalNumberType(w, st, o[k]); break;
         case 16: w.bits(16, 9); w.bits(0, 1); w.bits(EX1(w, o[k]), 1); w.bits(0, 1); break;
-        case 17: w.bits(17, 9); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
-        case 18: w.bits(18, 9); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 17: w.bits(17, 9); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 18: w.bits(18, 9); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 19: w.bits(19, 9); e_RationalNumberType(w, st, o[k]); break;
         case 20: w.bits(20, 9); e_CLReqControlModeType(w, st, o[k]); break;
         case 21: w.bits(21, 9); e_CLResControlModeType(w, st, o[k]); break;
         case 22: w.bits(22, 9); e_CertificateChainType(w, st, o[k]); break;
         case 23: w.bits(23, 9); e_CanonicalizationMethodType(w, st, o[k]); break;
-        case 24: w.bits(24, 9); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 24: w.bits(24, 9); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 25: w.bits(25, 9); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 65535)); w.bits(0, 1); break;
         case 26: w.bits(26, 9); w.bits(0, 1); writeHex(w, o[k], 1600); w.bits(0, 1); break;
         case 27: w.bits(27, 9); e_CertificateInstallationReqType(w, st, o[k]); break;
         case 28: w.bits(28, 9); e_CertificateInstallationResType(w, st, o[k]); break;
         case 29: w.bits(29, 9); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 30: w.bits(30, 9); w.bits(0, 1); w.bits(EX2(w, o[k]), 2); w.bits(0, 1); break;
-        case 31: w.bits(31, 9); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 31: w.bits(31, 9); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 32: w.bits(32, 9); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 33: w.bits(33, 9); e_ChargingScheduleType(w, st, o[k]); break;
         case 34: w.bits(34, 9); w.bits(0, 1); w.bits(EX3(w, o[k]), 2); w.bits(0, 1); break;
-        case 35: w.bits(35, 9); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 35: w.bits(35, 9); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 36: w.bits(36, 9); e_ContractCertificateChainType(w, st, o[k]); break;
         case 37: w.bits(37, 9); e_RationalNumberType(w, st, o[k]); break;
         case 38: w.bits(38, 9); w.bits(0, 1); st.write(w, 2, expectString(w, o[k]), 3); w.bits(0, 1); break;
         case 39: w.bits(39, 9); w.bits(0, 1); writeHex(w, o[k], 133); w.bits(0, 1); break;
         case 40: w.bits(40, 9); e_DSAKeyValueType(w, st, o[k]); break;
+        case 41: w.bits(41, 9); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 43: w.bits(43, 9); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 44: w.bits(44, 9); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
         case 45: w.bits(45, 9); e_DigestMethodType(w, st, o[k]); break;
         case 46: w.bits(46, 9); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 47: w.bits(47, 9); e_ChargingScheduleType(w, st, o[k]); break;
+        case 49: w.bits(49, 9); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 50: w.bits(50, 9); e_Dynamic_EVPPTControlModeType(w, st, o[k]); break;
         case 51: w.bits(51, 9); e_Dynamic_SEReqControlModeType(w, st, o[k]); break;
         case 52: w.bits(52, 9); e_Dynamic_SEResControlModeType(w, st, o[k]); break;
@@ -7001,7 +7008,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 95: w.bits(95, 9); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 96: w.bits(96, 9); w.bits(0, 1); writeHex(w, o[k], 16); w.bits(0, 1); break;
         case 97: w.bits(97, 9); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
-        case 98: w.bits(98, 9); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 98: w.bits(98, 9); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 99: w.bits(99, 9); e_MessageHeaderType(w, st, o[k]); break;
         case 100: w.bits(100, 9); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 101: w.bits(101, 9); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -7020,7 +7027,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 115: w.bits(115, 9); w.bits(0, 1); w.bits(expectBool(w, o[k]) ? 1 : 0, 1); w.bits(0, 1); break;
         case 116: w.bits(116, 9); w.bits(0, 1); writeHex(w, o[k], 64); w.bits(0, 1); break;
         case 117: w.bits(117, 9); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
-        case 118: w.bits(118, 9); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 118: w.bits(118, 9); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 119: w.bits(119, 9); e_MeteringConfirmationReqType(w, st, o[k]); break;
         case 120: w.bits(120, 9); e_MeteringConfirmationResType(w, st, o[k]); break;
         case 121: w.bits(121, 9); w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
@@ -7043,6 +7050,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 139: w.bits(139, 9); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 140: w.bits(140, 9); e_PGPDataType(w, st, o[k]); break;
         case 141: w.bits(141, 9); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
+        case 142: w.bits(142, 9); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 143: w.bits(143, 9); e_ParameterType(w, st, o[k]); break;
         case 144: w.bits(144, 9); e_ParameterSetType(w, st, o[k]); break;
         case 145: w.bits(145, 9); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 65535)); w.bits(0, 1); break;
@@ -7147,7 +7155,8 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 247: w.bits(247, 9); w.bits(0, 1); w.uint(expectInt(w, o[k], 0, 4294967295)); w.bits(0, 1); break;
         case 249: w.bits(249, 9); w.bits(0, 1); st.write(w, 15, expectString(w, o[k]), 80); w.bits(0, 1); break;
         case 250: w.bits(250, 9); e_TaxRuleListType(w, st, o[k]); break;
-        case 253: w.bits(253, 9); w.bits(0, 1); writeBig(w, o[k], false, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 251: w.bits(251, 9); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
+        case 253: w.bits(253, 9); w.bits(0, 1); writeBig(w, o[k], false, 0, 18446744073709552000, 0n, 18446744073709551615n); w.bits(0, 1); break;
         case 254: w.bits(254, 9); e_TransformType(w, st, o[k]); break;
         case 255: w.bits(255, 9); e_TransformsType(w, st, o[k]); break;
         case 256: w.bits(256, 9); e_ServiceListType(w, st, o[k]); break;
@@ -7165,7 +7174,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 268: w.bits(268, 9); w.bits(0, 1); st.write(w, 16, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 269: w.bits(269, 9); e_X509IssuerSerialType(w, st, o[k]); break;
         case 270: w.bits(270, 9); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 271: w.bits(271, 9); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 271: w.bits(271, 9); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 272: w.bits(272, 9); w.bits(0, 1); st.write(w, 17, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 273: w.bits(273, 9); w.bits(0, 1); st.write(w, 18, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 274: w.bits(274, 9); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
@@ -7175,7 +7184,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 278: w.bits(278, 9); w.bits(0, 1); w.int(expectInt(w, o[k], -2147483648, 2147483647)); w.bits(0, 1); break;
         case 279: w.bits(279, 9); e_RationalNumberType(w, st, o[k]); break;
         case 280: w.bits(280, 9); w.bits(0, 1); w.int(expectInt(w, o[k], -32768, 32767)); w.bits(0, 1); break;
-        default: w.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: w.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, w.bitLength); }
   }

@@ -485,7 +485,7 @@ function d_X509IssuerSerialType(r: BitReader, st: StringTable): any {
       c = r.bits(2); if (c === 0) { s = 2; } else r.badEventAfterValue(c, 1, 1);
     }
     if (s === 2) {
-      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "X509SerialNumber"; o.X509SerialNumber = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(2); if (c === 0) { return o; } else r.badEventAfterValue(c, 1, 1);
     }
     return o;
@@ -731,7 +731,7 @@ function d_SignatureMethodType(r: BitReader, st: StringTable): any {
       }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, undefined, undefined)); at = '';
+      at = "HMACOutputLength"; o.HMACOutputLength = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)); at = '';
       c = r.bits(3); if (c === 0) { r.fail('unsupported', "wildcard element content (SE(*)) is not supported", r.pos - 2); } else if (c === 1) { return o; } else if (c === 2) { r.fail('unsupported', "mixed character content is not supported", r.pos - 2); } else r.badEventAfterValue(c, 3, 2);
     }
     if (s === 3) {
@@ -1224,7 +1224,7 @@ function e_X509IssuerSerialType(w: BitWriter, st: StringTable, value: unknown): 
       else w.fail('missing-element', "missing X509SerialNumber");
     }
     if (s === 2) {
-      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, undefined, undefined); at = '';
+      at = "X509SerialNumber"; u++; writeBig(w, o.X509SerialNumber, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_X509IssuerSerialType); w.bits(0, 2); return; }
     }
   } catch (e) { throw nest(e, at, w.bitLength); }
@@ -1484,7 +1484,7 @@ function e_SignatureMethodType(w: BitWriter, st: StringTable, value: unknown): v
       else { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(2, 3); return; }
     }
     if (s === 2) {
-      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, undefined, undefined); at = '';
+      at = "HMACOutputLength"; u++; writeBig(w, o.HMACOutputLength, true, -Infinity, Infinity, undefined, undefined); at = '';
       { kn = 0; for (const _k in o) kn++; if (kn !== u && countKeys(o) !== u) leftoverKeys(w, o, K_SignatureMethodType); w.bits(1, 3); return; }
     }
     if (s === 3) {
@@ -1609,30 +1609,30 @@ export function encodeDocument(w: BitWriter, st: StringTable, doc: unknown): voi
   w.bits(i, 5);
   try {
     switch (i) {
-      case 0: e_CanonicalizationMethodType(w, st, o[k]); return;
-      case 1: e_DSAKeyValueType(w, st, o[k]); return;
-      case 2: e_DigestMethodType(w, st, o[k]); return;
-      case 3: w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); return;
-      case 4: e_KeyInfoType(w, st, o[k]); return;
-      case 5: w.bits(0, 1); st.write(w, 0, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 6: e_KeyValueType(w, st, o[k]); return;
-      case 7: e_ManifestType(w, st, o[k]); return;
-      case 8: w.bits(0, 1); st.write(w, 1, expectString(w, o[k]), Infinity); w.bits(0, 1); return;
-      case 9: e_ObjectType(w, st, o[k]); return;
-      case 10: e_PGPDataType(w, st, o[k]); return;
-      case 11: e_RSAKeyValueType(w, st, o[k]); return;
-      case 12: e_ReferenceType(w, st, o[k]); return;
-      case 13: e_RetrievalMethodType(w, st, o[k]); return;
-      case 14: e_SPKIDataType(w, st, o[k]); return;
-      case 15: e_SignatureType(w, st, o[k]); return;
-      case 16: e_SignatureMethodType(w, st, o[k]); return;
-      case 17: e_SignaturePropertiesType(w, st, o[k]); return;
-      case 18: e_SignaturePropertyType(w, st, o[k]); return;
-      case 19: e_SignatureValueType(w, st, o[k]); return;
-      case 20: e_SignedInfoType(w, st, o[k]); return;
-      case 21: e_TransformType(w, st, o[k]); return;
-      case 22: e_TransformsType(w, st, o[k]); return;
-      case 23: e_X509DataType(w, st, o[k]); return;
+      case 0: e_CanonicalizationMethodType(w, st, o.CanonicalizationMethod); return;
+      case 1: e_DSAKeyValueType(w, st, o.DSAKeyValue); return;
+      case 2: e_DigestMethodType(w, st, o.DigestMethod); return;
+      case 3: w.bits(0, 1); writeHex(w, o.DigestValue, Infinity); w.bits(0, 1); return;
+      case 4: e_KeyInfoType(w, st, o.KeyInfo); return;
+      case 5: w.bits(0, 1); st.write(w, 0, expectString(w, o.KeyName), Infinity); w.bits(0, 1); return;
+      case 6: e_KeyValueType(w, st, o.KeyValue); return;
+      case 7: e_ManifestType(w, st, o.Manifest); return;
+      case 8: w.bits(0, 1); st.write(w, 1, expectString(w, o.MgmtData), Infinity); w.bits(0, 1); return;
+      case 9: e_ObjectType(w, st, o.Object); return;
+      case 10: e_PGPDataType(w, st, o.PGPData); return;
+      case 11: e_RSAKeyValueType(w, st, o.RSAKeyValue); return;
+      case 12: e_ReferenceType(w, st, o.Reference); return;
+      case 13: e_RetrievalMethodType(w, st, o.RetrievalMethod); return;
+      case 14: e_SPKIDataType(w, st, o.SPKIData); return;
+      case 15: e_SignatureType(w, st, o.Signature); return;
+      case 16: e_SignatureMethodType(w, st, o.SignatureMethod); return;
+      case 17: e_SignaturePropertiesType(w, st, o.SignatureProperties); return;
+      case 18: e_SignaturePropertyType(w, st, o.SignatureProperty); return;
+      case 19: e_SignatureValueType(w, st, o.SignatureValue); return;
+      case 20: e_SignedInfoType(w, st, o.SignedInfo); return;
+      case 21: e_TransformType(w, st, o.Transform); return;
+      case 22: e_TransformsType(w, st, o.Transforms); return;
+      case 23: e_X509DataType(w, st, o.X509Data); return;
     }
   } catch (e) { throw nest(e, k, w.bitLength); }
 }
@@ -1655,7 +1655,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 3: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 4: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 5: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 6: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 6: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 7: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 8: v = d_KeyInfoType(r, st); break;
         case 9: v = (v = (r.ev0(), st.read(r, 0, Infinity)), r.ev0(), v); break;
@@ -1667,6 +1667,7 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 15: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 16: v = d_PGPDataType(r, st); break;
         case 17: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
+        case 18: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 19: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 20: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
         case 21: v = d_RSAKeyValueType(r, st); break;
@@ -1689,11 +1690,10 @@ export function decodeFragment(r: BitReader, st: StringTable): any {
         case 38: v = (v = (r.ev0(), st.read(r, 2, Infinity)), r.ev0(), v); break;
         case 39: v = d_X509IssuerSerialType(r, st); break;
         case 40: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        case 41: v = (v = (r.ev0(), r.bigJson(true, undefined, undefined)), r.ev0(), v); break;
+        case 41: v = (v = (r.ev0(), r.bigJson(true, -Infinity, Infinity, undefined, undefined)), r.ev0(), v); break;
         case 42: v = (v = (r.ev0(), st.read(r, 3, Infinity)), r.ev0(), v); break;
         case 43: v = (v = (r.ev0(), st.read(r, 4, Infinity)), r.ev0(), v); break;
         case 44: v = (v = (r.ev0(), r.hex(Infinity)), r.ev0(), v); break;
-        default: r.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
       }
     } catch (e) { throw nest(e, k, r.pos); }
     out[k] = v;
@@ -1717,7 +1717,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 3: w.bits(3, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 4: w.bits(4, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 5: w.bits(5, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 6: w.bits(6, 6); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 6: w.bits(6, 6); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 7: w.bits(7, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 8: w.bits(8, 6); e_KeyInfoType(w, st, o[k]); break;
         case 9: w.bits(9, 6); w.bits(0, 1); st.write(w, 0, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
@@ -1729,6 +1729,7 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 15: w.bits(15, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 16: w.bits(16, 6); e_PGPDataType(w, st, o[k]); break;
         case 17: w.bits(17, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
+        case 18: w.bits(18, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 19: w.bits(19, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 20: w.bits(20, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
         case 21: w.bits(21, 6); e_RSAKeyValueType(w, st, o[k]); break;
@@ -1751,11 +1752,11 @@ export function encodeFragment(w: BitWriter, st: StringTable, doc: unknown): voi
         case 38: w.bits(38, 6); w.bits(0, 1); st.write(w, 2, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 39: w.bits(39, 6); e_X509IssuerSerialType(w, st, o[k]); break;
         case 40: w.bits(40, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        case 41: w.bits(41, 6); w.bits(0, 1); writeBig(w, o[k], true, undefined, undefined); w.bits(0, 1); break;
+        case 41: w.bits(41, 6); w.bits(0, 1); writeBig(w, o[k], true, -Infinity, Infinity, undefined, undefined); w.bits(0, 1); break;
         case 42: w.bits(42, 6); w.bits(0, 1); st.write(w, 3, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 43: w.bits(43, 6); w.bits(0, 1); st.write(w, 4, expectString(w, o[k]), Infinity); w.bits(0, 1); break;
         case 44: w.bits(44, 6); w.bits(0, 1); writeHex(w, o[k], Infinity); w.bits(0, 1); break;
-        default: w.fail('unsupported', 'fragment of an element declared with several types, or not used by any message, is not supported');
+        default: w.fail('unsupported', 'fragment of an element that no message uses is not supported');
       }
     } catch (e) { throw nest(e, k, w.bitLength); }
   }

@@ -1,3 +1,4 @@
+/** A logger that records every line, so that tests can assert that an event was logged. */
 import type { Logger, LogFn } from '@opensecc/plugin-api';
 
 export interface LogLine {
@@ -6,7 +7,6 @@ export interface LogLine {
   readonly fields: Record<string, unknown>;
 }
 
-/** A logger that records every line (tests assert that an event was logged). */
 export function recordingLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: LogLine[] } {
   const make = (level: string): LogFn =>
     ((a: unknown, b?: unknown) => {
@@ -25,6 +25,7 @@ export function recordingLogger(lines: LogLine[] = [], bindings: Record<string, 
   };
 }
 
+/** A line of that level whose message or fields match. */
 export function hasLine(lines: readonly LogLine[], level: string, pattern: RegExp): boolean {
   return lines.some((l) => l.level === level && (pattern.test(l.message) || pattern.test(JSON.stringify(l.fields))));
 }
