@@ -10,8 +10,9 @@ function pluginSource(name: string, tag: string): string {
 export default definePlugin({
   manifest: { name: '${name}', version: '1.0.0', bus: { write: ['test/${name}/#'], read: ['test/ping'] } },
   start(ctx) {
-    ctx.bus.publish('test/${name}/started', '${tag}');
+    // Subscribed before announcing the start: the test pings as soon as it sees 'started'.
     const off = ctx.bus.subscribe('test/ping', (m) => ctx.bus.publish('test/${name}/pong', { tag: '${tag}', n: m.value }));
+    ctx.bus.publish('test/${name}/started', '${tag}');
     return { stop() { off(); ctx.bus.publish('test/${name}/stopped', '${tag}'); } };
   },
 });

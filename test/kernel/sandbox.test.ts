@@ -12,8 +12,9 @@ function misbehaving(name: string, body: string): string {
 export default definePlugin({
   manifest: { name: '${name}', version: '1.0.0', bus: { read: ['test/trigger'], write: ['test/${name}/#'] } },
   start(ctx) {
-    ctx.bus.publish('test/${name}/alive', true);
+    // Subscribed before saying alive: the test triggers as soon as it sees 'alive'.
     ctx.bus.subscribe('test/trigger', () => { ${body} });
+    ctx.bus.publish('test/${name}/alive', true);
   },
 });
 `;
