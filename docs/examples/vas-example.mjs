@@ -54,17 +54,17 @@ export default definePlugin({
         },
       ]);
     let config = ctx.config;
-    offer(config);
-    ctx.onConfigChange((next) => {
-      config = next;
-      offer(config);
-    });
-
+    // Listen for selections before offering the service (a sandboxed publish does not wait).
     const unsubscribe = ctx.bus.subscribe(SELECTED, (message) => {
       const mine = message.value.services.find((s) => s.id === config.serviceId);
       if (!mine) return;
       ctx.log.info({ sessionId: message.value.sessionId, parameterSetId: mine.parameterSetId }, 'EV selected StationInfo');
       ctx.bus.publish('ext/vas-example/selected', { sessionId: message.value.sessionId, parameterSetId: mine.parameterSetId });
+    });
+    offer(config);
+    ctx.onConfigChange((next) => {
+      config = next;
+      offer(config);
     });
 
     return {
