@@ -7,6 +7,9 @@
  */
 import { createPublicKey, verify as verifySignature, webcrypto, X509Certificate as NodeCert, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CRLNumber } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
 import { x509 } from './x509-setup.js';
 import { fromPem, loadKey, PkiError, readCertificate, toKeyObject, toPem } from './pem.js';
 import { randomSerial, type CertificateInput, type PrivateKeyInput } from './issue.js';
@@ -61,20 +64,17 @@ export function normalSerial(hex: string): string {
   return clean.replace(/^(00)+(?=.)/, '') || '0';
 }
 
-// The CRL number is a bare INTEGER extension value; @peculiar/x509 has no class for it.
+// The CRL number extension's value is a bare INTEGER; @peculiar/x509 has no class for it, its ASN.1 layer has.
 function encodeCrlNumber(n: number): ArrayBuffer {
-  let hex = n.toString(16);
-  if (hex.length % 2) hex = `0${hex}`;
-  if (parseInt(hex.slice(0, 2), 16) & 0x80) hex = `00${hex}`;
-  const body = Buffer.from(hex, 'hex');
-  const der = Buffer.concat([Buffer.from([0x02, body.length]), body]);
-  return der.buffer.slice(der.byteOffset, der.byteOffset + der.length) as ArrayBuffer;
+  return AsnConvert.serialize(new CRLNumber(n));
 }
 
 function decodeCrlNumber(value: ArrayBuffer): number | undefined {
-  const b = Buffer.from(value);
-  if (b[0] !== 0x02 || b[1] === undefined || b[1] > 6 || b.length !== 2 + b[1]) return undefined;
-  return b[1] === 0 ? 0 : parseInt(b.subarray(2).toString('hex'), 16);
+  try {
+    return AsnConvert.parse(value, CRLNumber).value;
+  } catch {
+    return undefined;
+  }
 }
 
 async function signingKey(key: PrivateKeyInput): Promise<webcrypto.CryptoKey> {
@@ -158,24 +158,12 @@ export function readCrls(pemOrDer: string | Uint8Array): Uint8Array[] {
   return ders;
 }
 
-/** The bytes a CRL signature covers: the first element (tbsCertList) of the outer SEQUENCE. */
+/** The bytes a CRL signature covers: its tbsCertList exactly as it stands in the file. */
 function signedPart(der: Uint8Array): Uint8Array | undefined {
-  const header = (at: number): { start: number; end: number } | undefined => {
-    if (der[at] !== 0x30) return undefined;
-    const first = der[at + 1];
-    if (first === undefined) return undefined;
-    if (first < 0x80) return { start: at + 2, end: at + 2 + first };
-    const count = first & 0x7f;
-    if (count === 0 || count > 4) return undefined;
-    let length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + (der[at + 2 + i] ?? 0);
-    return { start: at + 2 + count, end: at + 2 + count + length };
-  };
-  const outer = header(0);
-  if (!outer || outer.end > der.length) return undefined;
-  const tbs = header(outer.start);
-  if (!tbs || tbs.end > outer.end) return undefined;
-  return der.subarray(outer.start, tbs.end);
+  const parsed = asn1js.fromBER(der);
+  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) return undefined;
+  const tbs = parsed.result.valueBlock.value[0];
+  return tbs instanceof asn1js.Sequence ? new Uint8Array(tbs.valueBeforeDecodeView) : undefined;
 }
 
 /** Whether `issuerCertDer` signed the CRL: issuer name and (if both present) key identifier match, and the ECDSA signature verifies. */
