@@ -22,15 +22,12 @@ import { Battery } from '@opensecc/core/sim/battery';
 import { DinEvcc, discoverSecc, V2gtpClient } from '@opensecc/core/v2g/index';
 
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 10_000);
-/** Pause between CurrentDemand loops, ms (a real EV waits tens of ms; 0 = back to back). */
 /** BENCH_NO_MQTT=1: without the MQTT API, to see its share. */
 const MQTT = process.env.BENCH_NO_MQTT !== '1';
+/** Pause between CurrentDemand loops, ms (a real EV waits tens of ms; 0 = back to back). */
 const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 0);
 /** BENCH_DAEMON_NODE_ARGS: extra node flags for the daemon, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it. */
 const DAEMON_NODE_ARGS = [...deployedNodeFlags(), ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-
-
-
 
 const SUBSCRIBER = `
 import mqtt from ${JSON.stringify(import.meta.resolve('mqtt'))};
