@@ -1,13 +1,14 @@
 /**
- * Acceptance suite of the MQTT API (issue 3), run twice: against the embedded aedes broker and
- * against a real Mosquitto process. A real `mqtt` client plays the customer's application; the
+ * Acceptance suite of the MQTT API (issue 3), run three times: on the embedded aedes broker reached
+ * inside the process (the daemon's default), on aedes as a network broker, and on a real Mosquitto
+ * process. A real `mqtt` client plays the customer's application; the
  * charging side is the real IEC 61851 controller over the simulated board, driven by the HAL's
  * simulated EV (support/session.ts).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { softwareVersion } from '@opensecc/core/kernel/version';
-import { MOSQUITTO, startAedes, startMosquitto, type BrokerUnderTest } from './support/brokers.js';
+import { MOSQUITTO, startAedes, startAedesInProcess, startMosquitto, type BrokerUnderTest } from './support/brokers.js';
 import { Observer, waitUntil, type Received } from './support/observer.js';
 import { invalidPayloads, validPayload } from './support/payloads.js';
 import { boardDuty, createSession, type SessionUnderTest } from './support/session.js';
@@ -37,7 +38,7 @@ async function withWorld(startBroker: () => Promise<BrokerUnderTest>, body: (wor
   let session: SessionUnderTest | undefined;
   let app: Observer | undefined;
   try {
-    stack = await startStack(broker.url);
+    stack = await startStack(broker.inProcess ? undefined : broker.url, {}, broker.inProcess);
     session = await createSession(stack.bus);
     await stack.mqtt.api.whenConnected(AbortSignal.timeout(10_000));
     app = await Observer.connect(broker.url, ['ci/#', 'firmware/#']);
@@ -251,10 +252,10 @@ function suite(name: string, startBroker: () => Promise<BrokerUnderTest>, skip: 
     });
 
     test('writes to subscribeable-only and unknown ci/ topics are refused without a loop; other prefixes are ignored', async () => {
-      await withWorld(startBroker, async ({ stack, session, app }) => {
+      await withWorld(startBroker, async ({ stack, session, app, broker }) => {
         await app.waitFor('cp state', on('ci/cp/state', 'A'));
         const from = app.messages.length;
-        await app.publish('ci/cp/state', 'C');
+        await app.publish('ci/cp/state', 'C', true);
         await app.publish('ci/contactor/state', 'closed');
         await app.publish('somebody/else/topic', 'x');
         await app.publish('ci/mqtt/error', 'spoofed');
@@ -270,7 +271,19 @@ function suite(name: string, startBroker: () => Promise<BrokerUnderTest>, skip: 
             ['ci/cp/stat', 'C'],
           ],
         );
-        assert.equal(app.messages.slice(from).filter((m) => m.payload === 'spoofed').length, 1, 'the spoof is not republished');
+        // In process the broker asks the stack before it passes a write on: a refused one reaches
+        // nobody, not even its sender's own subscription. A network broker has passed it on already.
+        assert.equal(app.messages.slice(from).filter((m) => m.payload === 'spoofed').length, broker.inProcess ? 0 : 1, 'the spoof is not republished');
+        if (broker.inProcess) {
+          assert.deepEqual(app.messages.slice(from).filter((m) => ['ci/cp/state', 'ci/contactor/state', 'ci/cp/stat'].includes(m.topic)).map((m) => m.payload), [], 'refused writes reach no subscriber');
+          const late = await Observer.connect(broker.url, ['ci/cp/#', 'ci/contactor/#']);
+          try {
+            const state = await late.waitFor('retained cp state', (m) => m.topic === 'ci/cp/state' && m.retain);
+            assert.equal(state.payload, 'A', 'the broker did not retain the refused value');
+          } finally {
+            await late.close();
+          }
+        }
         assert.match(errors[0]!.reason, /subscribeable-only/);
         assert.match(errors[3]!.reason, /unknown topic/);
         assert.equal(stack.bus.get('ci/cp/state'), 'A');
@@ -280,7 +293,8 @@ function suite(name: string, startBroker: () => Promise<BrokerUnderTest>, skip: 
       });
     });
 
-    test('the broker going away does not stop the session; the topics come back', async () => {
+    // In process the broker lives and dies with the stack: it cannot go away on its own.
+    if (name !== IN_PROCESS) test('the broker going away does not stop the session; the topics come back', async () => {
       await withWorld(startBroker, async (world) => {
         const { broker, stack, session } = world;
         await startCharging(world);
@@ -338,5 +352,7 @@ function suite(name: string, startBroker: () => Promise<BrokerUnderTest>, skip: 
   });
 }
 
-suite('the embedded aedes broker', startAedes, false);
+const IN_PROCESS = 'the embedded aedes broker, reached in process';
+suite(IN_PROCESS, startAedesInProcess, false);
+suite('the embedded aedes broker over TCP', startAedes, false);
 suite('a Mosquitto process', startMosquitto, MOSQUITTO ? false : 'needs mosquitto (apt-get install mosquitto)');

@@ -73,13 +73,20 @@ test('mqtt-api: without a url it uses the embedded broker; stopping says offline
   const broker = await startPlugin<Partial<MqttBrokerConfig>, MqttBrokerApi>(brokerPlugin, { bus, config: { port: 0 } });
   try {
     bus.publish('ci/global/version/charging_software', '9.9.9', KERNEL);
-    // The embedded broker is reached inside the process (no socket), and named by its URL.
-    let inProcessConnections = 0;
-    const brokerApi: MqttBrokerApi = { ...broker.api, openConnection: () => (inProcessConnections++, broker.api.openConnection()) };
+    // The embedded broker is reached inside the process: the API publishes as the broker (no
+    // client connection of its own, not even an in-process one), and names it by its URL.
+    let direct = 0;
+    let connections = 0;
+    const brokerApi: MqttBrokerApi = {
+      ...broker.api,
+      publish: (topic, payload, retain) => (direct++, broker.api.publish(topic, payload, retain)),
+      openConnection: () => (connections++, broker.api.openConnection()),
+    };
     const api = await startPlugin<Partial<MqttApiConfig>, MqttApi>(mqttApiPlugin, { bus, config: {}, capabilities: { topics: registry, 'mqtt-broker': brokerApi } });
     await api.api.whenConnected(AbortSignal.timeout(10_000));
-    assert.equal(api.api.status().url, broker.api.url);
-    assert.equal(inProcessConnections, 1);
+    assert.deepEqual(api.api.status(), { connected: true, url: broker.api.url, failedAttempts: 0 });
+    assert.ok(direct >= 2, `online and the version published as the broker (${direct} publishes)`);
+    assert.equal(connections, 0);
     const app = await Observer.connect(broker.api.url, ['ci/global/#', 'ci/mqtt/online']);
     try {
       await app.waitFor('version', (m) => m.topic === 'ci/global/version/charging_software' && m.payload === '9.9.9');

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Duplex } from 'node:stream';
-import { connect, MqttClient, type IClientOptions } from 'mqtt';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { topicMatches, type Bus, type BusMessage, type Logger, type TopicDefinition, type Unsubscribe } from '@opensecc/plugin-api';
+import { BusValidationError, topicMatches, type Bus, type BusMessage, type Logger, type TopicDefinition, type Unsubscribe } from '@opensecc/plugin-api';
 import { PayloadDecodeError, TopicCodec, excerpt } from './codec.js';
 import type { MqttApiConfig } from './config.js';
 import { EchoFilter } from './echo-filter.js';
@@ -20,12 +19,28 @@ export const STACK_PREFIX = 'ci/';
 /** Bus patterns whose registered subscribeable-only topics go out to MQTT. */
 export const EXPORTED_BUS_PATTERNS = ['ci/#', 'firmware/#'] as const;
 
-/** Where the bridge connects: a URL, and for the embedded broker a connection inside the process. */
+/** Where the bridge connects: a URL, and for the embedded broker direct access inside the process. */
 export interface BrokerTarget {
   readonly url: string;
   /** When set, used instead of dialling `url` (which then only names the broker in logs and status). */
-  readonly openConnection?: () => Duplex;
+  readonly embedded?: EmbeddedBrokerAccess;
 }
+
+/**
+ * The embedded broker, reached without an MQTT client: the bridge publishes as the broker and
+ * judges client writes before the broker passes them on. Nothing is encoded into packets and
+ * parsed again inside the process, and the bridge's own publishes never come back to it.
+ */
+export interface EmbeddedBrokerAccess {
+  publish(topic: string, payload: Buffer, retain: boolean): Promise<void>;
+  /** `guard` returns why a client's publish is refused (it then reaches nobody), or undefined. */
+  guardPublishes(guard: (topic: string, payload: Buffer) => string | undefined): () => void;
+}
+
+type Publish = (topic: string, payload: Buffer, retain: boolean) => Promise<void>;
+
+/** What to do with a client's write. */
+type Verdict = { readonly kind: 'apply'; readonly value: unknown } | { readonly kind: 'refuse'; readonly reason: string } | { readonly kind: 'ignore' };
 
 export interface BridgeStatus {
   readonly connected: boolean;
@@ -44,6 +59,8 @@ export interface BridgeStatus {
  */
 export class MqttBridge {
   private client: MqttClient | undefined;
+  private embedded: EmbeddedBrokerAccess | undefined;
+  private removeGuard: (() => void) | undefined;
   private readonly codecs = new Map<string, { schema: unknown; codec: TopicCodec }>();
   private readonly echoes = new EchoFilter();
   private outbox: Array<[TopicDefinition, unknown]> = [];
@@ -69,7 +86,11 @@ export class MqttBridge {
   }
 
   status(): BridgeStatus {
-    return { connected: this.client?.connected ?? false, url: this.url, failedAttempts: this.failedAttempts };
+    return { connected: this.connected, url: this.url, failedAttempts: this.failedAttempts };
+  }
+
+  private get connected(): boolean {
+    return this.embedded !== undefined || (this.client?.connected ?? false);
   }
 
   /**
@@ -77,7 +98,7 @@ export class MqttBridge {
    * at once if already connected. Rejects when the signal aborts.
    */
   whenConnected(signal?: AbortSignal): Promise<void> {
-    if (this.ready && this.client?.connected) return Promise.resolve();
+    if (this.ready && this.connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = () => {
         signal?.removeEventListener('abort', abort);
@@ -95,7 +116,7 @@ export class MqttBridge {
 
   /** Throws MqttConfigError for unusable options (before touching the bus); connecting is asynchronous. */
   start(): void {
-    this.client = this.createClient();
+    this.attach();
     for (const pattern of EXPORTED_BUS_PATTERNS) {
       this.busSubscriptions.push(this.bus.subscribe(pattern, (message) => this.onBusMessage(message)));
     }
@@ -112,6 +133,7 @@ export class MqttBridge {
     clearTimeout(this.reconnectTimer);
     for (const unsubscribe of this.busSubscriptions) unsubscribe();
     this.busSubscriptions = [];
+    if (this.embedded) return this.detachEmbedded();
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -128,7 +150,7 @@ export class MqttBridge {
         };
         client.on('message', onMessage);
       });
-      const sent = this.send(client, ONLINE_TOPIC, Buffer.from('false'), true);
+      const sent = this.clientPublisher(client)(ONLINE_TOPIC, Buffer.from('false'), true);
       await Promise.race([Promise.all([sent, delivered]), new Promise((resolve) => setTimeout(resolve, 1000))]);
     }
     await new Promise<void>((resolve) => {
@@ -147,11 +169,42 @@ export class MqttBridge {
     this.ready = false;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    if (this.embedded) await this.detachEmbedded();
     const old = this.client;
     this.client = undefined;
     if (old) await new Promise<void>((resolve) => old.end(true, () => resolve()));
     this.failedAttempts = 0;
-    if (!this.stopped) this.client = this.createClient();
+    if (!this.stopped) this.attach();
+  }
+
+  private attach(): void {
+    if (this.target.embedded) this.attachEmbedded(this.target.embedded);
+    else this.client = this.createClient();
+  }
+
+  private attachEmbedded(embedded: EmbeddedBrokerAccess): void {
+    this.embedded = embedded;
+    this.removeGuard = embedded.guardPublishes((topic, payload) => this.inspectWrite(topic, payload));
+    this.log.info({ url: this.url }, 'MQTT API on the embedded broker (in process)');
+    void this.republish(this.embeddedPublisher(embedded)).then(() => {
+      if (this.embedded === embedded && !this.stopped) this.markReady();
+    });
+  }
+
+  /** Say offline (retained), bounded so that a stuck broker cannot hold up a stop. */
+  private async detachEmbedded(): Promise<void> {
+    const embedded = this.embedded!;
+    this.embedded = undefined;
+    this.ready = false;
+    this.removeGuard?.();
+    this.removeGuard = undefined;
+    const sent = this.embeddedPublisher(embedded)(ONLINE_TOPIC, Buffer.from('false'), true);
+    await Promise.race([sent, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  }
+
+  private embeddedPublisher(embedded: EmbeddedBrokerAccess): Publish {
+    return (topic, payload, retain) =>
+      embedded.publish(topic, payload, retain).catch((error: Error) => this.log.debug({ topic, err: error.message }, 'MQTT publish failed'));
   }
 
   private clientOptions(): IClientOptions {
@@ -174,8 +227,7 @@ export class MqttBridge {
   }
 
   private createClient(): MqttClient {
-    const open = this.target.openConnection;
-    const client = open ? new MqttClient(() => open(), this.clientOptions()) : connect(this.url, this.clientOptions());
+    const client = connect(this.url, this.clientOptions());
     client.on('connect', () => this.onConnect(client));
     client.on('message', (topic, payload, packet) => this.onMqttMessage(topic, payload, packet.retain));
     client.on('error', (error) => {
@@ -200,20 +252,26 @@ export class MqttBridge {
     });
     // Subscribed before publishing, so our republished values come back live (and are recognised
     // as echoes) while stale retained copies arrive flagged retained (and are ignored).
-    const acks = [this.send(client, ONLINE_TOPIC, Buffer.from('true'), true)];
+    void this.republish(this.clientPublisher(client)).then(() => {
+      if (client === this.client && client.connected) this.markReady();
+    });
+  }
+
+  /** Online, and every retained value the bus holds; resolves when the broker has them all. */
+  private republish(publish: Publish): Promise<void> {
+    const acks = [publish(ONLINE_TOPIC, Buffer.from('true'), true)];
     for (const message of this.bus.snapshot('#')) {
       const definition = this.registry.get(message.topic);
-      if (definition?.direction === 'subscribeable-only' && definition.retained) acks.push(this.publishValue(client, definition, message.value));
+      if (definition?.direction === 'subscribeable-only' && definition.retained) acks.push(this.publishValue(publish, definition, message.value));
     }
-    // Waiters learn of the connection once the broker holds the state, so a subscriber that
-    // connects afterwards is sure to get it.
-    void Promise.all(acks).then(() => {
-      this.log.debug({ count: acks.length }, 'MQTT republished retained state');
-      if (client !== this.client || !client.connected) return;
-      this.ready = true;
-      for (const resolve of [...this.connectWaiters]) resolve();
-      this.connectWaiters.clear();
-    });
+    return Promise.all(acks).then(() => this.log.debug({ count: acks.length }, 'MQTT republished retained state'));
+  }
+
+  /** Waiters learn of the connection once the broker holds the state, so a subscriber that connects afterwards is sure to get it. */
+  private markReady(): void {
+    this.ready = true;
+    for (const resolve of [...this.connectWaiters]) resolve();
+    this.connectWaiters.clear();
   }
 
   private onClose(client: MqttClient): void {
@@ -265,76 +323,97 @@ export class MqttBridge {
   private flushOutbox(): void {
     const batch = this.outbox;
     this.outbox = [];
-    const client = this.client;
-    if (!client?.connected || this.stopped) {
+    const publish = this.publisher();
+    if (!publish || this.stopped) {
       // Retained values are republished on reconnect; events while the broker is away are lost.
       const events = batch.filter(([definition]) => !definition.retained).length;
       if (events > 0) this.log.debug({ events }, 'MQTT offline: events not published');
       return;
     }
-    for (const [definition, value] of batch) void this.publishValue(client, definition, value);
+    for (const [definition, value] of batch) void this.publishValue(publish, definition, value);
   }
 
-  private publishValue(client: MqttClient, definition: TopicDefinition, value: unknown): Promise<void> {
-    return this.send(client, definition.topic, this.codecFor(definition).encode(value), definition.retained);
+  /** How to publish right now; undefined while the external broker is away. */
+  private publisher(): Publish | undefined {
+    if (this.embedded) return this.embeddedPublisher(this.embedded);
+    const client = this.client;
+    return client?.connected ? this.clientPublisher(client) : undefined;
+  }
+
+  private publishValue(publish: Publish, definition: TopicDefinition, value: unknown): Promise<void> {
+    return publish(definition.topic, this.codecFor(definition).encode(value), definition.retained);
   }
 
   /** Resolves when the broker acknowledged the publish (or it failed: logged, never thrown). */
-  private send(client: MqttClient, topic: string, payload: Buffer, retain: boolean): Promise<void> {
-    this.echoes.expect(topic, payload);
-    return new Promise((resolve) =>
-      client.publish(topic, payload, { qos: 1, retain }, (error) => {
-        if (error) this.log.debug({ topic, err: error.message }, 'MQTT publish not acknowledged');
-        resolve();
-      }),
-    );
+  private clientPublisher(client: MqttClient): Publish {
+    return (topic, payload, retain) => {
+      this.echoes.expect(topic, payload);
+      return new Promise((resolve) =>
+        client.publish(topic, payload, { qos: 1, retain }, (error) => {
+          if (error) this.log.debug({ topic, err: error.message }, 'MQTT publish not acknowledged');
+          resolve();
+        }),
+      );
+    };
   }
 
   // ---- MQTT -> bus ----
 
+  /** A message from the external broker (we subscribe to ci/#): a client's write, or our own echo. */
   private onMqttMessage(topic: string, payload: Buffer, retainFlag: boolean): void {
-    try {
-      this.applyIncoming(topic, payload, retainFlag);
-    } catch (error) {
-      // Whatever a client sends must not take the plugin down.
-      this.refuse(topic, payload, `internal error: ${(error as Error).message}`);
-    }
+    if (this.echoes.consume(topic, payload) || this.stopped) return;
+    this.take(topic, payload, retainFlag);
   }
 
-  private applyIncoming(topic: string, payload: Buffer, retainFlag: boolean): void {
-    if (this.echoes.consume(topic, payload) || this.stopped) return;
+  /** A client's publish on the embedded broker, before anyone else sees it: the reason it is refused, if it is. */
+  private inspectWrite(topic: string, payload: Buffer): string | undefined {
+    return this.stopped ? undefined : this.take(topic, payload, false);
+  }
+
+  /** Apply a write to the bus or refuse it (logged and reported); returns the refusal reason. */
+  private take(topic: string, payload: Buffer, retainedCopy: boolean): string | undefined {
+    let verdict: Verdict;
+    try {
+      verdict = this.judge(topic, payload, retainedCopy);
+      if (verdict.kind === 'apply') this.bus.publish(topic, verdict.value);
+    } catch (error) {
+      // Whatever a client sends must not take the plugin down; the bus names a value it rejects.
+      verdict = { kind: 'refuse', reason: error instanceof BusValidationError ? error.message : `internal error: ${(error as Error).message}` };
+    }
+    if (verdict.kind !== 'refuse') return undefined;
+    this.refuse(topic, payload, verdict.reason);
+    return verdict.reason;
+  }
+
+  /**
+   * `retainedCopy`: delivered from the broker's store on (re)subscribe, so possibly stale state
+   * rather than a write.
+   */
+  private judge(topic: string, payload: Buffer, retainedCopy: boolean): Verdict {
     const definition = this.registry.get(topic);
     if (!definition) {
-      if (topic.startsWith(STACK_PREFIX)) this.refuse(topic, payload, `unknown topic: nothing under '${STACK_PREFIX}' has this name`);
-      return;
+      return topic.startsWith(STACK_PREFIX) ? { kind: 'refuse', reason: `unknown topic: nothing under '${STACK_PREFIX}' has this name` } : { kind: 'ignore' };
     }
     if (definition.direction === 'subscribeable-only') {
-      // A copy the broker kept from an earlier run is stale state, not a write; it is overwritten
-      // by the republish on connect.
-      if (retainFlag) return;
-      this.refuse(topic, payload, 'topic is subscribeable-only: the stack writes it, applications may only read it');
-      return;
+      // A copy the broker kept from an earlier run is overwritten by the republish on connect.
+      if (retainedCopy) return { kind: 'ignore' };
+      return { kind: 'refuse', reason: 'topic is subscribeable-only: the stack writes it, applications may only read it' };
     }
     if (this.config.readOnly.some((pattern) => topicMatches(pattern, topic))) {
-      this.refuse(topic, payload, 'topic is controlled by another interface (plugins.mqtt-api.config.readOnly): read-only over MQTT');
-      return;
+      return { kind: 'refuse', reason: 'topic is controlled by another interface (plugins.mqtt-api.config.readOnly): read-only over MQTT' };
     }
     let value: unknown;
     try {
       value = this.codecFor(definition).decode(payload);
     } catch (error) {
-      if (error instanceof PayloadDecodeError) return this.refuse(topic, payload, error.reason);
+      if (error instanceof PayloadDecodeError) return { kind: 'refuse', reason: error.reason };
       throw error;
     }
     const problem = this.registry.validate(topic, value);
-    if (problem !== undefined) return this.refuse(topic, payload, problem);
-    // A retained copy delivered on (re)subscribe that the bus already holds is not a new write.
-    if (retainFlag && sameValue(this.bus.get(topic), value)) return;
-    try {
-      this.bus.publish(topic, value);
-    } catch (error) {
-      this.refuse(topic, payload, (error as Error).message);
-    }
+    if (problem !== undefined) return { kind: 'refuse', reason: problem };
+    // A retained copy that the bus already holds is not a new write.
+    if (retainedCopy && sameValue(this.bus.get(topic), value)) return { kind: 'ignore' };
+    return { kind: 'apply', value };
   }
 
   private refuse(topic: string, payload: Buffer, reason: string): void {

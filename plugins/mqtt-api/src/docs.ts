@@ -62,8 +62,8 @@ export function renderTopicTables(topics: readonly TopicDefinition[]): string {
   return out.join('\n').trim();
 }
 
-/** docs/mqtt-api.md: the template with the generated topic tables at its marker. */
+/** docs/mqtt-api.md: the template with the generated topic tables at its marker (inserted by a function: the tables contain `$` patterns that a replacement string would expand). */
 export function renderMqttApiDoc(template: string, topics: readonly TopicDefinition[]): string {
   if (!template.includes(TABLE_MARKER)) throw new Error(`the docs template has no ${TABLE_MARKER} marker`);
-  return `${GENERATED_BANNER}\n\n${template.replace(TABLE_MARKER, renderTopicTables(topics)).trimEnd()}\n`;
+  return `${GENERATED_BANNER}\n\n${template.replace(TABLE_MARKER, () => renderTopicTables(topics)).trimEnd()}\n`;
 }

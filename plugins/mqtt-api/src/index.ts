@@ -1,6 +1,5 @@
 import { definePlugin, type PluginManifest } from '@opensecc/plugin-api';
-import type { Duplex } from 'node:stream';
-import { MqttBridge, type BridgeStatus, type BrokerTarget } from './bridge.js';
+import { MqttBridge, type BridgeStatus, type BrokerTarget, type EmbeddedBrokerAccess } from './bridge.js';
 import { CONFIG_SCHEMA, DEFAULT_BROKER_URL, withDefaults, type MqttApiConfig } from './config.js';
 import type { TopicRegistryView } from './registry-view.js';
 import { API_TOPICS } from './topics/api.js';
@@ -8,7 +7,7 @@ import { API_TOPICS } from './topics/api.js';
 export { TopicCodec, PayloadDecodeError, allowedTypes, wireFormatOf, excerpt, type WireFormat } from './codec.js';
 export { renderMqttApiDoc, DOC_TEMPLATE_URL } from './docs.js';
 export { API_TOPICS, MQTT_ERROR_TOPIC, ONLINE_TOPIC, type MqttApiError } from './topics/api.js';
-export { MqttBridge, STACK_PREFIX, EXPORTED_BUS_PATTERNS } from './bridge.js';
+export { MqttBridge, STACK_PREFIX, EXPORTED_BUS_PATTERNS, type EmbeddedBrokerAccess } from './bridge.js';
 export { CONFIG_SCHEMA, type MqttApiConfig } from './config.js';
 export type { TopicRegistryView } from './registry-view.js';
 export type { BridgeStatus } from './bridge.js';
@@ -20,9 +19,8 @@ export interface MqttApi {
 }
 
 /** What the embedded broker plugin offers as capability `mqtt-broker` (structural, no import). */
-interface EmbeddedBroker {
+interface EmbeddedBroker extends Partial<EmbeddedBrokerAccess> {
   readonly url: string;
-  openConnection?(): Duplex;
 }
 
 export const manifest: PluginManifest = {
@@ -37,8 +35,8 @@ export const manifest: PluginManifest = {
 };
 
 /**
- * Unset url: the embedded broker when it runs, over an in-process connection (no socket), else the
- * conventional local address.
+ * Unset url: the embedded broker when it runs, reached directly inside the process (no socket, no
+ * MQTT client), else the conventional local address.
  */
 function brokerTarget(config: MqttApiConfig, use: <T>(capability: string) => T): BrokerTarget {
   if (config.url) return { url: config.url };
@@ -49,7 +47,9 @@ function brokerTarget(config: MqttApiConfig, use: <T>(capability: string) => T):
     broker = undefined;
   }
   if (!broker?.url) return { url: DEFAULT_BROKER_URL };
-  return { url: broker.url, ...(broker.openConnection ? { openConnection: () => broker.openConnection!() } : {}) };
+  const embedded = broker;
+  if (!embedded.publish || !embedded.guardPublishes) return { url: broker.url };
+  return { url: broker.url, embedded: { publish: (t, p, r) => embedded.publish!(t, p, r), guardPublishes: (guard) => embedded.guardPublishes!(guard) } };
 }
 
 export default definePlugin<Partial<MqttApiConfig>, MqttApi>({

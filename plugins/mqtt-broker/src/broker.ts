@@ -9,6 +9,19 @@ import { inProcessLink } from './in-process-link.js';
 // two byte writes per packet; a charging station has 128 MiB, so the bytes are built as needed.
 mqttPacket.writeToStream.cacheNumbers = false;
 
+/**
+ * Looks at a client's PUBLISH before anyone receives it or the broker retains it: returns why it is
+ * refused, or undefined to let it through.
+ */
+export type PublishGuard = (topic: string, payload: Buffer) => string | undefined;
+
+/**
+ * What a refused publish carries on: aedes lets authorizePublish rewrite the packet, and the
+ * forward hook drops everything with this payload, so a refused write reaches nobody while its
+ * publisher keeps the connection (an authorizePublish error would disconnect it).
+ */
+const REFUSED = Buffer.from('refused by the publish guard');
+
 export interface EmbeddedBrokerOptions {
   readonly host: string;
   /** 0 picks a free port (tests). */
@@ -34,12 +47,25 @@ export class BrokerListenError extends Error {
 
 /** An aedes broker on a TCP listener: in-memory, no persistence, no authentication (loopback only by default). */
 export class EmbeddedBroker {
+  private guard: PublishGuard | undefined;
+
   private constructor(
     private readonly aedes: Aedes,
     private readonly server: Server,
     readonly host: string,
     readonly port: number,
-  ) {}
+  ) {
+    aedes.authorizePublish = (client, packet, callback) => {
+      // aedes' own default: clients may not publish on $SYS/.
+      if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS/ topic is reserved'));
+      if (this.guard?.(packet.topic, packet.payload as Buffer) !== undefined) {
+        packet.payload = REFUSED;
+        packet.retain = false;
+      }
+      callback(null);
+    };
+    aedes.authorizeForward = (_client, packet) => (packet.payload === REFUSED ? null : packet);
+  }
 
   get url(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
@@ -51,6 +77,25 @@ export class EmbeddedBroker {
     const [clientSide, brokerSide] = inProcessLink();
     this.aedes.handle(brokerSide);
     return clientSide;
+  }
+
+  /**
+   * Publish as the broker itself, with no client connection and no packet encoding on the way
+   * in: QoS 1 towards subscribers that asked for it. Resolves once the message is handed to them
+   * (and, retained, stored).
+   */
+  publish(topic: string, payload: Buffer, retain: boolean): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain, dup: false }, (error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  /** Install the one guard over client publishes (replacing any other); returns its removal. */
+  guardPublishes(guard: PublishGuard): () => void {
+    this.guard = guard;
+    return () => {
+      if (this.guard === guard) this.guard = undefined;
+    };
   }
 
   get connectedClients(): number {

@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { definePlugin, type PluginManifest } from '@opensecc/plugin-api';
-import { EmbeddedBroker } from './broker.js';
+import { EmbeddedBroker, type PublishGuard } from './broker.js';
 
-export { EmbeddedBroker, BrokerListenError, type EmbeddedBrokerOptions } from './broker.js';
+export { EmbeddedBroker, BrokerListenError, type EmbeddedBrokerOptions, type PublishGuard } from './broker.js';
 export { inProcessLink } from './in-process-link.js';
 
 export interface MqttBrokerConfig {
@@ -12,14 +12,21 @@ export interface MqttBrokerConfig {
 }
 
 /**
- * Capability `mqtt-broker`: where the embedded broker listens, and a connection to it inside the
- * process (the MQTT API uses that by default, so its traffic never touches a socket).
+ * Capability `mqtt-broker`: where the embedded broker listens, and access to it from inside the
+ * process. The MQTT API publishes as the broker and guards client writes there, so its own traffic
+ * is never encoded into MQTT packets and parsed again; other plugins may open a client connection
+ * without a socket.
  */
 export interface MqttBrokerApi {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** A client connection inside the process: the stream an MQTT client reads and writes. */
   openConnection(): Duplex;
+  /** Publish as the broker (QoS 1); resolves once handed to the subscribers. */
+  publish(topic: string, payload: Buffer, retain: boolean): Promise<void>;
+  /** The one guard over client publishes: a refused one reaches nobody and is not retained. */
+  guardPublishes(guard: PublishGuard): () => void;
 }
 
 export const manifest: PluginManifest = {
@@ -47,7 +54,14 @@ export default definePlugin<Partial<MqttBrokerConfig>, MqttBrokerApi>({
     }
     const broker = await EmbeddedBroker.start({ host: ctx.config.host ?? '127.0.0.1', port: ctx.config.port ?? 1883 }, ctx.log);
     return {
-      api: { url: broker.url, host: broker.host, port: broker.port, openConnection: () => broker.openConnection() },
+      api: {
+        url: broker.url,
+        host: broker.host,
+        port: broker.port,
+        openConnection: () => broker.openConnection(),
+        publish: (topic, payload, retain) => broker.publish(topic, payload, retain),
+        guardPublishes: (guard) => broker.guardPublishes(guard),
+      },
       stop: () => broker.close(),
     };
   },

@@ -17,6 +17,8 @@ import { startPlugin, type StartedPlugin } from './plugin-context.js';
 export interface BrokerUnderTest {
   readonly kind: string;
   readonly url: string;
+  /** The embedded broker's capability: the stack reaches it inside the process (the daemon's default) instead of dialling `url`. */
+  readonly inProcess?: MqttBrokerApi;
   /** Take the broker away abruptly (clients see the connection drop; retained messages are lost). */
   kill(): Promise<void>;
   /** Start it again on the same port. */
@@ -63,6 +65,20 @@ export async function startAedes(): Promise<BrokerUnderTest> {
       await plugin?.stop();
       plugin = undefined;
     },
+  };
+}
+
+/** The embedded broker as the daemon uses it by default: the MQTT API publishes as the broker and guards client writes there. */
+export async function startAedesInProcess(): Promise<BrokerUnderTest> {
+  const plugin = await startPlugin<Partial<MqttBrokerConfig>, MqttBrokerApi>(brokerPlugin, { bus: new KernelBus(), config: { host: '127.0.0.1', port: 0 } });
+  const unsupported = () => Promise.reject(new Error('the in-process broker lives and dies with the stack'));
+  return {
+    kind: 'aedes reached in process',
+    url: `mqtt://127.0.0.1:${plugin.api.port}`,
+    inProcess: plugin.api,
+    kill: unsupported,
+    restart: unsupported,
+    stop: () => plugin.stop(),
   };
 }
 

@@ -8,6 +8,7 @@ import type { TopicRegistry } from '@opensecc/core/kernel/topic-registry';
 import { softwareVersion } from '@opensecc/core/kernel/version';
 import type { BusMessage } from '@opensecc/plugin-api';
 import mqttApiPlugin, { type MqttApi, type MqttApiConfig } from '@opensecc/plugin-mqtt-api';
+import type { MqttBrokerApi } from '@opensecc/plugin-mqtt-broker';
 import { startPlugin, type StartedPlugin } from './plugin-context.js';
 
 export const KERNEL = { kind: 'kernel', name: 'kernel' } as const;
@@ -29,7 +30,8 @@ export function testRegistry(): Promise<TopicRegistry> {
   return registryPromise;
 }
 
-export async function startStack(url: string, config: Partial<MqttApiConfig> = {}): Promise<StackUnderTest> {
+/** `url` undefined: the API finds the embedded broker `inProcess` as the daemon does (no url configured). */
+export async function startStack(url: string | undefined, config: Partial<MqttApiConfig> = {}, inProcess?: MqttBrokerApi): Promise<StackUnderTest> {
   const registry = await testRegistry();
   const bus = new KernelBus({
     validate: (topic, value) => registry.validate(topic, value),
@@ -42,8 +44,8 @@ export async function startStack(url: string, config: Partial<MqttApiConfig> = {
   bus.publish('ci/global/version/charging_software', softwareVersion(), KERNEL);
   const mqtt = await startPlugin<Partial<MqttApiConfig>, MqttApi>(mqttApiPlugin, {
     bus,
-    config: { url, reconnectPeriodMs: 50, maxReconnectPeriodMs: 400, keepaliveSeconds: 5, ...config },
-    capabilities: { topics: registry },
+    config: { ...(url ? { url } : {}), reconnectPeriodMs: 50, maxReconnectPeriodMs: 400, keepaliveSeconds: 5, ...config },
+    capabilities: { topics: registry, ...(inProcess ? { 'mqtt-broker': inProcess } : {}) },
   });
   return { bus, registry, mqtt, busLog, stop: () => mqtt.stop() };
 }
