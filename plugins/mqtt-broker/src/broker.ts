@@ -26,7 +26,15 @@ export interface EmbeddedBrokerOptions {
   readonly host: string;
   /** 0 picks a free port (tests). */
   readonly port: number;
+  /**
+   * How long a subscriber may leave its socket full before it is disconnected. Until then every
+   * message for it waits in memory, and aedes holds up delivery to all clients behind it.
+   */
+  readonly drainTimeoutMs?: number;
 }
+
+/** A station has little memory: a client that stops reading is dropped well before aedes' 60 s. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 /** The listening address could not be taken: says which and what to do. */
 export class BrokerListenError extends Error {
@@ -103,8 +111,11 @@ export class EmbeddedBroker {
   }
 
   static async start(options: EmbeddedBrokerOptions, log: Logger): Promise<EmbeddedBroker> {
-    const aedes = await Aedes.createBroker();
-    aedes.on('clientError', (client, error) => log.debug({ client: client?.id, err: error.message }, 'MQTT client error'));
+    const aedes = await Aedes.createBroker({ drainTimeout: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
+    aedes.on('clientError', (client, error) => {
+      if (error.message === 'drain timeout') log.warn({ client: client?.id, drainTimeoutMs: options.drainTimeoutMs }, 'MQTT client disconnected: it stopped reading');
+      else log.debug({ client: client?.id, err: error.message }, 'MQTT client error');
+    });
     aedes.on('connectionError', (client, error) => log.debug({ client: client?.id, err: error.message }, 'MQTT connection error'));
     const server = createServer((socket) => aedes.handle(socket));
     try {

@@ -1,14 +1,15 @@
 import type { Duplex } from 'node:stream';
 import { definePlugin, type PluginManifest } from '@opensecc/plugin-api';
-import { EmbeddedBroker, type PublishGuard } from './broker.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, EmbeddedBroker, type PublishGuard } from './broker.js';
 
-export { EmbeddedBroker, BrokerListenError, type EmbeddedBrokerOptions, type PublishGuard } from './broker.js';
+export { EmbeddedBroker, BrokerListenError, DEFAULT_DRAIN_TIMEOUT_MS, type EmbeddedBrokerOptions, type PublishGuard } from './broker.js';
 export { inProcessLink } from './in-process-link.js';
 
 export interface MqttBrokerConfig {
   readonly enabled: boolean;
   readonly host: string;
   readonly port: number;
+  readonly drainTimeoutMs: number;
 }
 
 /**
@@ -41,6 +42,12 @@ export const manifest: PluginManifest = {
       enabled: { type: 'boolean', default: true, description: 'false: start no broker (an external one is used).' },
       host: { type: 'string', default: '127.0.0.1', description: 'Listen address; loopback by default (no authentication).' },
       port: { type: 'integer', minimum: 0, maximum: 65535, default: 1883, description: '0 picks a free port.' },
+      drainTimeoutMs: {
+        type: 'integer',
+        minimum: 100,
+        default: DEFAULT_DRAIN_TIMEOUT_MS,
+        description: 'A subscriber that leaves its socket full this long is disconnected, so that a stuck client can neither fill the memory nor hold up the others.',
+      },
     },
   },
 };
@@ -52,7 +59,10 @@ export default definePlugin<Partial<MqttBrokerConfig>, MqttBrokerApi>({
       ctx.log.info('embedded MQTT broker disabled by config');
       return {};
     }
-    const broker = await EmbeddedBroker.start({ host: ctx.config.host ?? '127.0.0.1', port: ctx.config.port ?? 1883 }, ctx.log);
+    const broker = await EmbeddedBroker.start(
+      { host: ctx.config.host ?? '127.0.0.1', port: ctx.config.port ?? 1883, drainTimeoutMs: ctx.config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS },
+      ctx.log,
+    );
     return {
       api: {
         url: broker.url,
