@@ -1,48 +1,73 @@
+import { markAsUntransferable } from 'node:worker_threads';
 import { ExiError } from './errors.js';
 
 /**
- * Encoding is synchronous, so writers share one scratch buffer (grown on demand) and only
- * finish() allocates: the returned copy.
+ * encode() writes straight into a shared slab and returns a view of the bytes it wrote, the way
+ * Node's Buffer pool hands out small Buffers: a result then costs one view object, not a copy
+ * into an ArrayBuffer of its own. Above 64 bytes, where V8 puts such a copy's memory outside its
+ * heap, slice() alone took about a third of an encode. Each result owns its
+ * bytes: the next stream starts after them. Results above SLAB_RESULT_MAX bytes are copied out
+ * instead, and their space is reused, so that one big message does not pin a big slab.
  */
-let scratch = new Uint8Array(1024);
+const SLAB_SIZE = 8192;
+const SLAB_RESULT_MAX = 1024;
+let slab = newSlab(SLAB_SIZE);
+let slabUsed = 0; // bytes of `slab` handed out in results (8-byte aligned)
+
+function newSlab(size: number): Uint8Array {
+  const buffer = new ArrayBuffer(size);
+  // Transferring one result's buffer (postMessage) would detach every other result and the writer.
+  markAsUntransferable(buffer);
+  return new Uint8Array(buffer);
+}
 
 /** Writes a bit-packed EXI stream, most significant bit first, into a growing buffer. */
 export class BitWriter {
   private buf: Uint8Array;
-  private len = 0; // whole bytes written
+  private start = 0; // where this stream begins in buf (in the slab: after earlier results)
+  private len = 0; // end of the whole bytes written (index into buf)
   private cur = 0; // pending bits (at most 31), not yet in buf
   private n = 0; // number of pending bits
 
   /**
-   * `shared`: write into the module's scratch buffer (what encode() does: it finishes before
-   * any other encode can start). Writers kept across encodes use their own buffer (default).
+   * `shared`: write into the module's slab (what encode() does: it finishes before any other
+   * encode can start). Writers kept across encodes use their own buffer (default).
    */
-  constructor(shared = false) {
-    this.buf = shared ? scratch : new Uint8Array(64);
+  constructor(private readonly shared = false) {
+    this.buf = shared ? slab : new Uint8Array(64);
   }
 
-  /** Starts a new stream in the shared scratch buffer (encode() keeps one writer). */
+  /** Starts a new stream in the shared slab (encode() keeps one writer). */
   reset(): this {
-    this.buf = scratch;
-    this.len = 0;
+    this.buf = slab;
+    this.start = slabUsed;
+    this.len = slabUsed;
     this.cur = 0;
     this.n = 0;
     return this;
   }
 
   get bitLength(): number {
-    return this.len * 8 + this.n;
+    return (this.len - this.start) * 8 + this.n;
   }
 
   fail(kind: ExiError['kind'], reason: string): never {
     throw new ExiError(kind, this.bitLength, reason);
   }
 
+  /** Makes room for four more bytes: the stream moves to a bigger buffer (a new slab if shared). */
   private grow(): void {
-    const bigger = new Uint8Array(this.buf.length * 2);
-    bigger.set(this.buf);
-    if (this.buf === scratch) scratch = bigger;
+    const size = this.len - this.start;
+    const capacity = Math.max(this.shared ? SLAB_SIZE : this.buf.length * 2, (2 * size + 15) & ~7);
+    const bigger = this.shared ? newSlab(capacity) : new Uint8Array(capacity);
+    bigger.set(this.buf.subarray(this.start, this.len));
+    if (this.shared) {
+      slab = bigger;
+      slabUsed = 0;
+    }
     this.buf = bigger;
+    this.start = 0;
+    this.len = size;
   }
 
   /**
@@ -72,8 +97,8 @@ export class BitWriter {
     const k = this.n; // 8 <= k <= 31, since k + n >= 32
     const rest = k + n - 32; // bits of v left pending, < n
     const word = (this.cur << (32 - k)) | (v >>> rest);
+    if (this.len + 4 > this.buf.length) this.grow(); // (grow() moves the stream: read len after it)
     const len = this.len;
-    if (len + 4 > this.buf.length) this.grow();
     const buf = this.buf;
     buf[len] = word >>> 24;
     buf[len + 1] = word >>> 16;
@@ -141,9 +166,9 @@ export class BitWriter {
 
   /** Pads the last byte with zero bits and returns the stream. */
   finish(): Uint8Array {
+    if (this.len + 4 > this.buf.length) this.grow();
     let k = this.n;
     let len = this.len;
-    if (len + 4 > this.buf.length) this.grow();
     const buf = this.buf;
     const cur = this.cur;
     for (; k >= 8; k -= 8) buf[len++] = cur >>> (k - 8);
@@ -151,7 +176,11 @@ export class BitWriter {
     this.len = len;
     this.cur = 0;
     this.n = 0;
-    // (A view on a shared slab, as Node's Buffer pool hands out, measured slower than this copy.)
-    return buf.slice(0, len);
+    const start = this.start;
+    if (this.shared && len - start <= SLAB_RESULT_MAX) {
+      slabUsed = (len + 7) & ~7;
+      return new Uint8Array(buf.buffer, start, len - start);
+    }
+    return buf.slice(start, len);
   }
 }
