@@ -1,7 +1,8 @@
 /**
  * bench:kernel — cold start of `secc start --sim` to "kernel ready" and the daemon's RSS at that
- * moment, median of several runs. The daemon runs with the shipped defaults (embedded broker and
- * MQTT API on a free port) and the node flags of the systemd unit, so the figure is what a device sees.
+ * moment, median of several runs. The daemon runs with the shipped defaults (embedded broker on a
+ * free port, the MQTT API on it in process, logging, firmware update) and the node flags of the
+ * systemd unit, so the figure is what a device sees.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,6 @@ async function once(): Promise<{ ms: number; rss: number }> {
       pluginHost: { watchDir: join(dir, 'plugins'), dataDir: join(dir, 'data'), runDir: join(dir, 'run') },
       plugins: {
         'mqtt-broker': { config: { port } },
-        'mqtt-api': { config: { url: `mqtt://127.0.0.1:${port}` } },
         'firmware-update': { config: { cacheDir: join(dir, 'cache') } },
       },
     }),

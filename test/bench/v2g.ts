@@ -1,8 +1,9 @@
 /**
  * bench:v2g — CurrentDemandReq → CurrentDemandRes latency of the SECC as the EV sees it (request
  * written to response read, on loopback), over ≥ 10 000 loops, with the daemon as deployed: MQTT
- * API and embedded broker running with a subscriber on ci/#, logging at info. Then the same while
- * a sandboxed plugin burns CPU. Also the daemon's RSS during the session.
+ * API and embedded broker running with a subscriber on ci/#, logging at info, and the logging
+ * plugin writing its log file and its default traces (every V2G message to v2g.ndjson). Then the
+ * same while a sandboxed plugin burns CPU. Also the daemon's RSS during the session.
  * Figures (CONTRACTS.md): v2g.din.currentdemand.latency_us.{p50,p99,p999}[.cpu_hog], v2g.session.rss_mb;
  * and v2g.loopback_floor.latency_us.{p50,p99,p999}: the same round trip to a peer that only echoes,
  * the floor this machine's loopback and scheduler set (on a shared 2-vCPU VM its p99 alone can
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       log: { level: 'info' },
       pluginHost: { watch: true, watchDir: plugins, dataDir: join(dir, 'data'), runDir: join(dir, 'run'), sandboxHotLoaded: true },
-      plugins: { 'mqtt-broker': { enabled: MQTT, config: { port: mqttPort } }, 'mqtt-api': { enabled: MQTT }, 'firmware-update': { enabled: false }, logging: { enabled: false } },
+      plugins: { 'mqtt-broker': { enabled: MQTT, config: { port: mqttPort } }, 'mqtt-api': { enabled: MQTT }, 'firmware-update': { enabled: false }, logging: { enabled: true, config: { dir: join(dir, 'log') } } },
       v2g: { security: 'none' },
     }),
   );
