@@ -4,6 +4,7 @@ import pino from 'pino';
 import { BusValidationError } from '@opensecc/plugin-api';
 import { KernelBus } from '@opensecc/core/kernel/bus';
 import { TopicRegistry } from '@opensecc/core/kernel/topic-registry';
+import fc from 'fast-check';
 import { patternCovers, topicMatches } from '@opensecc/core/kernel/topic-match';
 import { Lifecycle } from '@opensecc/core/kernel/lifecycle';
 import { Backoff } from '@opensecc/core/plugins/backoff';
@@ -20,6 +21,35 @@ test('topic patterns match as MQTT wildcards do', () => {
   assert.ok(!patternCovers('ci/+/state', 'ci/#'));
   assert.ok(patternCovers('ci/+/state', 'ci/cp/state'));
   assert.ok(!patternCovers('ci/cp/state', 'ci/+/state'));
+});
+
+/** The definition, by splitting: what the in-place matcher must agree with on every input. */
+function matchesBySplitting(pattern: string, topic: string): boolean {
+  const p = pattern.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '#') return i === p.length - 1;
+    if (i >= t.length) return false;
+    if (p[i] !== '+' && p[i] !== t[i]) return false;
+  }
+  return p.length === t.length;
+}
+
+test('topic matching agrees with the level-by-level definition on random patterns and topics', () => {
+  // Few distinct level names, empty levels and wildcards anywhere, so that matches and near misses are common.
+  const level = fc.constantFrom('', 'a', 'b', 'ci', 'cp', 'ab', '+', '#');
+  const path = fc.array(level, { minLength: 1, maxLength: 5 }).map((levels) => levels.join('/'));
+  fc.assert(
+    fc.property(path, path, (pattern, topic) => {
+      const cleanTopic = topic.replace(/[+#]/g, 'x');
+      assert.equal(topicMatches(pattern, cleanTopic), matchesBySplitting(pattern, cleanTopic), `${pattern} vs ${cleanTopic}`);
+    }),
+    { numRuns: 20_000 },
+  );
+  assert.ok(topicMatches('a/#', 'a/'));
+  assert.ok(!topicMatches('a/+', 'a'));
+  assert.ok(topicMatches('a/+', 'a/'));
+  assert.ok(!topicMatches('a/#/b', 'a/x/b'));
 });
 
 test('the bus retains per registry, validates against the schema, replays on subscribe', () => {
