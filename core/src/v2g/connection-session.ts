@@ -18,6 +18,7 @@ import type { Iso2PncProvider } from './iso2/pnc.js';
 import { HLC } from './topics.js';
 import { describeClose, type V2gtpConnection } from './transport/connection.js';
 import { PAYLOAD_TYPE } from './transport/header.js';
+import { traceNow } from '../trace/publish.js';
 import type { V2gtpMessage } from './transport/decoder.js';
 
 export interface V2gTimeouts {
@@ -65,6 +66,8 @@ export interface V2gTraffic {
   readonly protocol: string;
   readonly payloadType: number;
   readonly payload: Uint8Array;
+  /** When it was received or sent (ms since the epoch, sub-millisecond). */
+  readonly at: number;
 }
 
 /** The app protocols this build can run a session for. */
@@ -79,6 +82,8 @@ export class ConnectionSession {
   private endReason: string | undefined;
   /** Traffic before the session ID was known (app handshake, SessionSetupReq). */
   private readonly untraced: Array<Omit<V2gTraffic, 'session'>> = [];
+  /** The request being answered: traced once the response is on its way, so tracing costs the car no time. */
+  private heldRequest: Omit<V2gTraffic, 'session' | 'direction'> | undefined;
 
   constructor(private readonly deps: ConnectionSessionDeps) {
     this.log = deps.log.child({ conn: deps.connection.id });
@@ -108,9 +113,20 @@ export class ConnectionSession {
   }
 
   private onMessage(message: V2gtpMessage): void | Promise<void> {
-    this.traffic('rx', message.payloadType, message.payload);
-    if (message.payloadType !== PAYLOAD_TYPE.exi) return;
-    return this.protocol === undefined ? this.handshake(message.payload) : this.exchange(message.payload);
+    const protocol = this.protocol === undefined ? 'apphand' : this.schema;
+    this.heldRequest = { payloadType: message.payloadType, payload: message.payload, protocol, at: traceNow() };
+    if (message.payloadType !== PAYLOAD_TYPE.exi) return this.traceHeldRequest();
+    const handled = this.protocol === undefined ? this.handshake(message.payload) : this.exchange(message.payload);
+    if (handled instanceof Promise) return handled.finally(() => this.traceHeldRequest());
+    this.traceHeldRequest();
+  }
+
+  /** The request's trace, if no response has carried it out yet (none sent, or the connection closed). */
+  private traceHeldRequest(): void {
+    const held = this.heldRequest;
+    if (!held) return;
+    this.heldRequest = undefined;
+    this.traffic('rx', held.payloadType, held.payload, held.at, held.protocol);
   }
 
   private handshake(payload: Buffer): void {
@@ -203,7 +219,9 @@ export class ConnectionSession {
 
   private send(bytes: Uint8Array, protocol: string): void {
     this.deps.connection.send(PAYLOAD_TYPE.exi, bytes);
-    this.traffic('tx', PAYLOAD_TYPE.exi, bytes, protocol);
+    const at = traceNow();
+    this.traceHeldRequest();
+    this.traffic('tx', PAYLOAD_TYPE.exi, bytes, at, protocol);
   }
 
   /**
@@ -211,15 +229,15 @@ export class ConnectionSession {
    * SessionSetup assigned the session ID are held back and traced under that ID once it exists,
    * so that one session's trace is one session (else under the connection, when it never does).
    */
-  private traffic(direction: 'rx' | 'tx', payloadType: number, payload: Uint8Array, protocol: string = this.protocol === undefined ? 'apphand' : this.schema): void {
+  private traffic(direction: 'rx' | 'tx', payloadType: number, payload: Uint8Array, at: number, protocol: string): void {
     if (!this.deps.onTraffic) return;
     const sessionId = this.sessionId;
     if (sessionId === undefined) {
-      this.untraced.push({ direction, payloadType, payload: Uint8Array.from(payload), protocol });
+      this.untraced.push({ direction, payloadType, payload: Uint8Array.from(payload), protocol, at });
       return;
     }
     this.flushTraffic(sessionId);
-    this.deps.onTraffic({ direction, session: sessionId, protocol, payloadType, payload });
+    this.deps.onTraffic({ direction, session: sessionId, protocol, payloadType, payload, at });
   }
 
   private flushTraffic(session: string): void {
@@ -233,6 +251,7 @@ export class ConnectionSession {
   }
 
   private async finish(reason: string): Promise<void> {
+    this.traceHeldRequest();
     this.flushTraffic(this.sessionId ?? `conn-${this.deps.connection.id}`);
     const din = this.din;
     if (din && !din.ended) await din.abort(reason);

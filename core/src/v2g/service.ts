@@ -209,7 +209,7 @@ export class V2gService {
       onExchange: (exchange) => this.emit('exchange', exchange),
       onTraffic: (traffic) =>
         // The trace holds whole V2GTP messages (header + payload), as they were on the wire.
-        traceV2g(this.options.bus, () => ({ session: traffic.session, direction: traffic.direction, protocol: traffic.protocol, payloadType: traffic.payloadType, bytes: encodeMessage(traffic.payloadType, traffic.payload) })),
+        traceV2g(this.options.bus, () => ({ at: traffic.at, session: traffic.session, direction: traffic.direction, protocol: traffic.protocol, payloadType: traffic.payloadType, bytes: encodeMessage(traffic.payloadType, traffic.payload) })),
       onEnd: (info) => {
         if (this.current === session) this.current = undefined;
         // DIN 70121 may rejoin any previous session of this plug-in; ISO 15118-2 only a paused one.
