@@ -5,6 +5,7 @@ import { connect as tlsConnect } from 'node:tls';
 import fc from 'fast-check';
 import {
   encodeMessage,
+  messageHex,
   PAYLOAD_TYPE,
   serverTlsOptions,
   TlsConfigError,
@@ -265,4 +266,17 @@ test('TLS config: a missing key file is named in the error', () => {
     assert.match(error.message, /v2g\.tls\.certFile \(\/nonexistent\/secc\.pem\): cannot read: ENOENT/);
     return true;
   });
+});
+
+test('messageHex is the hex of the V2GTP message encodeMessage builds, for any payload type and payload (property)', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: 600 }), fc.nat(16), (payloadType, bytes, offset) => {
+      // A view into a larger buffer, as the decoder and the encoder hand payloads out.
+      const backing = new Uint8Array(offset + bytes.length + 5);
+      backing.set(bytes, offset);
+      const payload = backing.subarray(offset, offset + bytes.length);
+      assert.equal(messageHex(payloadType, payload), encodeMessage(payloadType, payload).toString('hex'));
+    }),
+    { numRuns: 500 },
+  );
 });

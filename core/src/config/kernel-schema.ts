@@ -52,6 +52,13 @@ export const kernelConfigSchema: JSONSchema = {
             memoryMiB: { type: 'integer', minimum: 8, maximum: 1024, default: 32 },
             cpuTimeMs: { type: 'integer', minimum: 1, maximum: 60000, default: 50 },
             queueLimit: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+            nice: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 19,
+              default: 19,
+              description: 'OS priority (nice) of the threads that run sandboxed plugins (Linux): 19, the lowest, lets a plugin that burns CPU take none from the charging path; 0 keeps the daemon priority',
+            },
           },
         },
         restart: {

@@ -12,7 +12,7 @@ export interface PluginHostConfig {
   dataDir: string;
   runDir: string;
   sandboxHotLoaded: boolean;
-  sandbox: { memoryMiB: number; cpuTimeMs: number; queueLimit: number };
+  sandbox: { memoryMiB: number; cpuTimeMs: number; queueLimit: number; nice: number };
   restart: { initialDelayMs: number; maxDelayMs: number; maxRestarts: number; resetAfterMs: number };
 }
 

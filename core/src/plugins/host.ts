@@ -211,7 +211,8 @@ export class PluginHost {
     if (entry.sandboxed) {
       const limits = this.hostConfig().sandbox;
       // isolated-vm is loaded only when a sandboxed plugin exists: it costs start-up time and memory.
-      const { SandboxRunner } = await import('./sandbox-runner.js');
+      const [{ SandboxRunner }, { setSandboxThreadPriority }] = await Promise.all([import('./sandbox-runner.js'), import('./sandbox-threads.js')]);
+      await setSandboxThreadPriority(limits.nice, this.log);
       return SandboxRunner.load(await readFile(file, 'utf8'), file, limits, { bus: this.deps.bus, log, onCrash }, (manifest) => ({
         memoryMiB: manifest.sandbox?.memoryMiB ?? limits.memoryMiB,
         cpuTimeMs: manifest.sandbox?.cpuTimeMs ?? limits.cpuTimeMs,

@@ -36,8 +36,18 @@ function hexOf(input: { hex?: string; bytes?: Uint8Array }): string {
 export function traceV2g(bus: Bus, input: Lazy<V2gTraceInput>): boolean {
   if (!isTraceOn(bus, 'v2g')) return false;
   const value = resolve(input) as V2gTraceInput & { bytes?: Uint8Array; hex?: string };
-  const { bytes: _bytes, hex: _hex, ...rest } = value;
-  const record: V2gTraceRecord = { ...rest, at: value.at ?? traceNow(), hex: hexOf(value) };
+  // Field by field rather than rest/spread: this runs twice per charging loop.
+  const record: { -readonly [K in keyof V2gTraceRecord]: V2gTraceRecord[K] } = {
+    at: value.at ?? traceNow(),
+    session: value.session,
+    direction: value.direction,
+    protocol: value.protocol,
+    payloadType: value.payloadType,
+    hex: hexOf(value),
+  };
+  if (value.decoded !== undefined) record.decoded = value.decoded;
+  if (value.tcp !== undefined) record.tcp = value.tcp;
+  if (value.frame !== undefined) record.frame = value.frame;
   bus.publish(TRACE_TOPIC.v2g, record, { retain: false });
   return true;
 }

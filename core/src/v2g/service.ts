@@ -2,7 +2,7 @@
  * The V2G subsystem of one charging point: SDP server, V2G server(s) over TCP and/or TLS, one
  * session at a time, coupled to the control pilot and the contactors through the charging port.
  */
-import { encodeMessage } from './transport/header.js';
+import { messageHex } from './transport/header.js';
 import { traceV2g } from '../trace/publish.js';
 import type { Bus, Logger } from '@opensecc/plugin-api';
 import type { V2gChargingPort, V2gCpState } from './charging-port.js';
@@ -209,7 +209,7 @@ export class V2gService {
       onExchange: (exchange) => this.emit('exchange', exchange),
       onTraffic: (traffic) =>
         // The trace holds whole V2GTP messages (header + payload), as they were on the wire.
-        traceV2g(this.options.bus, () => ({ at: traffic.at, session: traffic.session, direction: traffic.direction, protocol: traffic.protocol, payloadType: traffic.payloadType, bytes: encodeMessage(traffic.payloadType, traffic.payload) })),
+        traceV2g(this.options.bus, () => ({ at: traffic.at, session: traffic.session, direction: traffic.direction, protocol: traffic.protocol, payloadType: traffic.payloadType, hex: messageHex(traffic.payloadType, traffic.payload) })),
       onEnd: (info) => {
         if (this.current === session) this.current = undefined;
         // DIN 70121 may rejoin any previous session of this plug-in; ISO 15118-2 only a paused one.

@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { LineQueue } from './line-queue.js';
 
 export interface RotatingFileOptions {
   readonly path: string;
@@ -33,8 +34,7 @@ const DEFAULT_BATCH_DELAY_MS = 25;
  * the libraries (rotating-file-stream, pino-roll) buffer without bound and cannot drop-and-count.
  */
 export class RotatingFile {
-  private queue: string[] = [];
-  private queuedBytes = 0;
+  private readonly queue = new LineQueue();
   private handle: FileHandle | undefined;
   private size = 0;
   private startedAt = 0;
@@ -74,13 +74,12 @@ export class RotatingFile {
   write(line: string): boolean {
     if (this.closed) return false;
     const text = line.endsWith('\n') ? line : line + '\n';
-    if (this.queuedBytes + text.length > this.options.maxQueueBytes) {
+    if (this.queue.bytes + text.length > this.options.maxQueueBytes) {
       this.droppedTotal++;
       this.droppedUnreported++;
       return false;
     }
     this.queue.push(text);
-    this.queuedBytes += text.length;
     this.kick();
     return true;
   }
@@ -130,11 +129,11 @@ export class RotatingFile {
           if (!this.queue.length) break;
         }
         const batch = this.takeBatch();
-        if (batch.length === 0) continue;
-        const text = batch.join('');
-        await this.handle!.write(text);
-        this.size += Buffer.byteLength(text);
-        this.writtenLines += batch.length;
+        if (batch.lines === 0) continue;
+        if (batch.views.length === 1) await this.handle!.write(batch.views[0]!);
+        else await this.handle!.writev(batch.views);
+        this.size += batch.bytes;
+        this.writtenLines += batch.lines;
         if (this.size >= this.options.maxBytes) await this.rotate();
         else if (this.options.intervalMs > 0 && Date.now() - this.startedAt >= this.options.intervalMs) await this.rotate();
       } catch (error) {
@@ -149,9 +148,7 @@ export class RotatingFile {
         this.options.onError?.(error as Error);
         if (this.closed) {
           // Closing on a broken disk: give up on what is left rather than hang the shutdown.
-          this.droppedTotal += this.queue.length;
-          this.queue = [];
-          this.queuedBytes = 0;
+          this.droppedTotal += this.queue.clear();
           this.droppedUnreported = 0;
           break;
         }
@@ -164,32 +161,18 @@ export class RotatingFile {
   private pendingBatch = 0;
 
   /** Whole lines that fit the current file (at least one, so an oversized line still gets written). */
-  private takeBatch(): string[] {
+  private takeBatch(): { views: Buffer[]; lines: number; bytes: number } {
     const room = this.options.maxBytes - this.size;
-    const batch: string[] = [];
-    let bytes = 0;
-    while (this.queue.length) {
-      const next = this.queue[0]!;
-      const length = Buffer.byteLength(next);
-      if (batch.length > 0 && bytes + length > room) break;
-      if (batch.length === 0 && this.size > 0 && length > room) {
-        // Does not fit what is left: rotate first so the line starts a file.
-        this.rotateRequested = true;
-        return this.takeNothing();
-      }
-      batch.push(next);
-      bytes += length;
-      this.queue.shift();
-      this.queuedBytes -= next.length;
-      if (batch.length >= 4096) break;
+    const next = this.queue.peekSize();
+    if (next !== undefined && this.size > 0 && next > room) {
+      // Does not fit what is left: rotate first so the line starts a file.
+      this.rotateRequested = true;
+      this.pendingBatch = 0;
+      return { views: [], lines: 0, bytes: 0 };
     }
-    this.pendingBatch = batch.length;
+    const batch = this.queue.take(room, 4096);
+    this.pendingBatch = batch.lines;
     return batch;
-  }
-
-  private takeNothing(): string[] {
-    this.pendingBatch = 0;
-    return [];
   }
 
   private queueNote(): void {
@@ -199,9 +182,7 @@ export class RotatingFile {
     }
     const note = this.options.dropNote(this.droppedUnreported);
     this.droppedUnreported = 0;
-    const text = note.endsWith('\n') ? note : note + '\n';
-    this.queue.push(text);
-    this.queuedBytes += text.length;
+    this.queue.push(note.endsWith('\n') ? note : note + '\n');
   }
 
   private async openCurrent(): Promise<void> {

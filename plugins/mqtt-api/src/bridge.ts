@@ -19,6 +19,11 @@ export const STACK_PREFIX = 'ci/';
 /** Bus patterns whose registered subscribeable-only topics go out to MQTT. */
 export const EXPORTED_BUS_PATTERNS = ['ci/#', 'firmware/#'] as const;
 
+/** One message per traced frame (V2G, SLAC, CAN): not retained, under ci/trace/. */
+function isFrameTrace(definition: TopicDefinition): boolean {
+  return !definition.retained && definition.topic.startsWith('ci/trace/');
+}
+
 /** Where the bridge connects: a URL, and for the embedded broker direct access inside the process. */
 export interface BrokerTarget {
   readonly url: string;
@@ -316,6 +321,7 @@ export class MqttBridge {
     const definition = this.registry.get(message.topic);
     // Publishable topics are the customer's own writes: never echoed back (loop prevention).
     if (definition?.direction !== 'subscribeable-only') return;
+    if (!this.config.traces && isFrameTrace(definition)) return;
     this.outbox.push([definition, message.value]);
     if (this.outbox.length === 1) setImmediate(() => this.flushOutbox());
   }

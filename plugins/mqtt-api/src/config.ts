@@ -27,6 +27,8 @@ export interface MqttApiConfig {
    * interface controls them (e.g. ci/hlc/evse/# when the charge process is driven over CAN).
    */
   readonly readOnly: readonly string[];
+  /** Frame traces (ci/trace/v2g, slac, can: one message per frame) go out over MQTT too. */
+  readonly traces: boolean;
 }
 
 export const DEFAULT_BROKER_URL = 'mqtt://127.0.0.1:1883';
@@ -63,6 +65,12 @@ export const CONFIG_SCHEMA: JSONSchema = {
       default: [],
       description: 'publishable topic patterns refused over MQTT because another interface controls them (secc start --control can sets ci/hlc/evse/#)',
     },
+    traces: {
+      type: 'boolean',
+      default: false,
+      description:
+        'true: the frame traces the logging plugin switches on (ci/trace/v2g, ci/trace/slac, ci/trace/can: one message per frame, several per charging loop) go out over MQTT too. Off by default: a controller subscribed to ci/# should not get them unasked, and each costs the charging loop time; the logging plugin writes them to files either way. ci/trace/enabled is always published.',
+    },
   },
 };
 
@@ -77,5 +85,6 @@ export function withDefaults(config: Partial<MqttApiConfig> | undefined): MqttAp
     reconnectPeriodMs: c.reconnectPeriodMs ?? 1000,
     maxReconnectPeriodMs: Math.max(c.maxReconnectPeriodMs ?? 30000, c.reconnectPeriodMs ?? 1000),
     readOnly: c.readOnly ?? [],
+    traces: c.traces ?? false,
   };
 }

@@ -4,6 +4,7 @@ import { Aedes } from 'aedes';
 import mqttPacket from 'mqtt-packet';
 import type { Logger } from '@opensecc/plugin-api';
 import { inProcessLink } from './in-process-link.js';
+import { coalesceWrites, DEFAULT_WRITE_COALESCE_MS } from './coalesce-writes.js';
 
 // mqtt-packet pre-builds 65 536 two-byte Buffers (about 7 MiB of heap) on its first write, to save
 // two byte writes per packet; a charging station has 128 MiB, so the bytes are built as needed.
@@ -31,6 +32,8 @@ export interface EmbeddedBrokerOptions {
    * message for it waits in memory, and aedes holds up delivery to all clients behind it.
    */
   readonly drainTimeoutMs?: number;
+  /** A client gets at most one write per this many ms while the broker is busy (0: one per turn of the event loop). */
+  readonly writeCoalesceMs?: number;
 }
 
 /** A station has little memory: a client that stops reading is dropped well before aedes' 60 s. */
@@ -51,6 +54,32 @@ export class BrokerListenError extends Error {
     );
     this.name = 'BrokerListenError';
   }
+}
+
+/**
+ * Keep aedes from losing retained messages. aedes numbers every message when it is published and
+ * drops, per client, one that arrives after a higher-numbered one (its de-duplication for
+ * overlapping subscriptions). Storing a retained message costs one asynchronous step that a
+ * non-retained one skips, so a retained value followed in the same turn by an event (a state
+ * change, then a trace or an error report) reached live subscribers out of order, and the
+ * retained value was dropped (aedes issues #955, #994). The in-memory store is synchronous
+ * underneath; handing aedes an already-settled result makes both kinds take the same steps.
+ */
+function storeRetainedInStep(aedes: Aedes, log: Logger): void {
+  const persistence = (aedes as unknown as { persistence: { storeRetained(packet: { topic: string }): PromiseLike<void> } }).persistence;
+  const store = persistence.storeRetained.bind(persistence);
+  const stored: PromiseLike<void> = {
+    // aedes calls .then(onStored, onError) on the result: answer at once, in the same step.
+    then(onStored) {
+      onStored?.(undefined);
+      return stored as never;
+    },
+  };
+  persistence.storeRetained = (packet) => {
+    // The memory store has done its work when the call returns; a failure could only come later.
+    store(packet).then(undefined, (error: unknown) => log.error({ err: error, topic: packet.topic }, 'embedded MQTT broker could not store a retained message'));
+    return stored;
+  };
 }
 
 /** An aedes broker on a TCP listener: in-memory, no persistence, no authentication (loopback only by default). */
@@ -112,12 +141,13 @@ export class EmbeddedBroker {
 
   static async start(options: EmbeddedBrokerOptions, log: Logger): Promise<EmbeddedBroker> {
     const aedes = await Aedes.createBroker({ drainTimeout: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
+    storeRetainedInStep(aedes, log);
     aedes.on('clientError', (client, error) => {
       if (error.message === 'drain timeout') log.warn({ client: client?.id, drainTimeoutMs: options.drainTimeoutMs }, 'MQTT client disconnected: it stopped reading');
       else log.debug({ client: client?.id, err: error.message }, 'MQTT client error');
     });
     aedes.on('connectionError', (client, error) => log.debug({ client: client?.id, err: error.message }, 'MQTT connection error'));
-    const server = createServer((socket) => aedes.handle(socket));
+    const server = createServer((socket) => aedes.handle(coalesceWrites(socket, options.writeCoalesceMs ?? DEFAULT_WRITE_COALESCE_MS)));
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -1,15 +1,18 @@
 import type { Duplex } from 'node:stream';
 import { definePlugin, type PluginManifest } from '@opensecc/plugin-api';
 import { DEFAULT_DRAIN_TIMEOUT_MS, EmbeddedBroker, type PublishGuard } from './broker.js';
+import { DEFAULT_WRITE_COALESCE_MS } from './coalesce-writes.js';
 
 export { EmbeddedBroker, BrokerListenError, DEFAULT_DRAIN_TIMEOUT_MS, type EmbeddedBrokerOptions, type PublishGuard } from './broker.js';
 export { inProcessLink } from './in-process-link.js';
+export { coalesceWrites, DEFAULT_WRITE_COALESCE_MS } from './coalesce-writes.js';
 
 export interface MqttBrokerConfig {
   readonly enabled: boolean;
   readonly host: string;
   readonly port: number;
   readonly drainTimeoutMs: number;
+  readonly writeCoalesceMs: number;
 }
 
 /**
@@ -48,6 +51,13 @@ export const manifest: PluginManifest = {
         default: DEFAULT_DRAIN_TIMEOUT_MS,
         description: 'A subscriber that leaves its socket full this long is disconnected, so that a stuck client can neither fill the memory nor hold up the others.',
       },
+      writeCoalesceMs: {
+        type: 'number',
+        minimum: 0,
+        maximum: 100,
+        default: DEFAULT_WRITE_COALESCE_MS,
+        description: 'While messages come in bursts, a client gets them in at most one write per this many ms (each write wakes the client and costs the charging loop a system call); 0: one write per turn of the event loop. A quiet broker delivers at once.',
+      },
     },
   },
 };
@@ -60,7 +70,7 @@ export default definePlugin<Partial<MqttBrokerConfig>, MqttBrokerApi>({
       return {};
     }
     const broker = await EmbeddedBroker.start(
-      { host: ctx.config.host ?? '127.0.0.1', port: ctx.config.port ?? 1883, drainTimeoutMs: ctx.config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS },
+      { host: ctx.config.host ?? '127.0.0.1', port: ctx.config.port ?? 1883, drainTimeoutMs: ctx.config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, writeCoalesceMs: ctx.config.writeCoalesceMs ?? DEFAULT_WRITE_COALESCE_MS },
       ctx.log,
     );
     return {

@@ -6,6 +6,9 @@ const SHORT_HEX = 8;
 const lastBytes = new Uint8Array(SHORT_HEX);
 let lastLength = -1;
 let lastHex = '';
+// The last 8-byte binary (a session ID) as two 32-bit words: a repeat is two compares.
+let lastWord0 = 0;
+let lastWord1 = 0;
 
 /** Reads a bit-packed EXI stream, most significant bit first. Every read checks the end. */
 export class BitReader {
@@ -410,6 +413,22 @@ export class BitReader {
   /** Binary (length-prefixed bytes) as lowercase hex. */
   hex(maxLength: number): string {
     const start = this.pos;
+    const i = start >>> 3;
+    // A repeat of the last 8-byte binary (the session ID of every message): its length byte and
+    // two 32-bit windows compared with the last one, from any bit offset (ten whole bytes read).
+    if (lastLength === 8 && maxLength >= 8 && i + 9 < this.byteLength) {
+      const buf = this.buf;
+      const o = start & 7;
+      const u = 8 - o; // (a byte >>> 8 is 0: the byte-aligned case needs no branch)
+      if ((((buf[i]! << o) | (buf[i + 1]! >>> u)) & 0xff) === 8) {
+        const w0 = (((buf[i + 1]! << 24) | (buf[i + 2]! << 16) | (buf[i + 3]! << 8) | buf[i + 4]!) << o) | (buf[i + 5]! >>> u);
+        const w1 = (((buf[i + 5]! << 24) | (buf[i + 6]! << 16) | (buf[i + 7]! << 8) | buf[i + 8]!) << o) | (buf[i + 9]! >>> u);
+        if (w0 === lastWord0 && w1 === lastWord1) {
+          this.pos = start + 72;
+          return lastHex;
+        }
+      }
+    }
     const len = this.uint();
     if (len > maxLength) this.fail('too-long', `binary of ${len} bytes, maximum ${maxLength}`, start);
     if (len * 8 > this.end - this.pos) this.fail('truncated', `binary of ${len} bytes exceeds the stream`, start);
@@ -450,6 +469,8 @@ export class BitReader {
     for (let k = 0; k < len; k++) s += HEX[bytes[k]!];
     lastLength = len;
     lastHex = s;
+    lastWord0 = (bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!;
+    lastWord1 = (bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!;
     return s;
   }
 

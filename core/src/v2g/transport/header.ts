@@ -89,6 +89,16 @@ export function encodeMessage(payloadType: number, payload: Uint8Array): Buffer 
   return out;
 }
 
+/** The hex of the V2GTP message `encodeMessage` would build, without building it (traces). */
+export function messageHex(payloadType: number, payload: Uint8Array): string {
+  const header = ((V2GTP_VERSION << 24) | (V2GTP_INVERSE_VERSION << 16) | (payloadType & 0xffff)) >>> 0;
+  return (
+    header.toString(16).padStart(8, '0') +
+    payload.length.toString(16).padStart(8, '0') +
+    Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('hex')
+  );
+}
+
 function hex2(n: number): string {
   return n.toString(16).padStart(2, '0');
 }
