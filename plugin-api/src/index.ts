@@ -5,3 +5,6 @@ export * from './plugin.js';
 export * from './schema.js';
 export * from './topics.js';
 export * from './topic-match.js';
+export * from './trace.js';
+export * from './capabilities/iso2-pnc.js';
+export * from './capabilities/iso2-services.js';

@@ -3,8 +3,7 @@
  * 29-bit ids, 1 Mbit/s by default, on can0. It translates between CAN frames, as the message
  * database in config/can describes them, and the same bus topics the MQTT API carries.
  */
-import { definePlugin, type PluginManifest } from '@opensecc/plugin-api';
-import { traceCan } from '@opensecc/core/trace/publish';
+import { definePlugin, traceCan, type PluginManifest } from '@opensecc/plugin-api';
 import { CONFIG_SCHEMA, DEFAULT_DATABASE, type CanPluginConfig } from './config.js';
 import { loadDbc } from './dbc/parse.js';
 import { canApiFrom, type CanApi } from './interface/api.js';

@@ -6,8 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decode, encode, toHex } from '@opensecc/exi-codec';
-import type { Bus, Logger, Unsubscribe } from '@opensecc/plugin-api';
-import type { PncCertificateRequest, PncCertificateResponse } from '@opensecc/core/v2g/iso2/pnc';
+import type { Bus, Logger, PncCertificateRequest, PncCertificateResponse, Unsubscribe } from '@opensecc/plugin-api';
 import { PNC } from './topics.js';
 
 interface Pending {

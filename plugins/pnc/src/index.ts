@@ -8,8 +8,7 @@
 import { dirname } from 'node:path';
 import { statSync } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
-import { definePlugin, type PluginContext, type PluginManifest } from '@opensecc/plugin-api';
-import type { Iso2PncProvider } from '@opensecc/core/v2g/iso2/pnc';
+import { definePlugin, type Iso2PncProvider, type PluginContext, type PluginManifest } from '@opensecc/plugin-api';
 import { BackendLink } from './backend-link.js';
 import { PNC_CONFIG_SCHEMA, resolvePaths, withDefaults, type PncConfig, type PncPaths } from './config.js';
 import { certificateEntries, crlEntries, warningMessage } from './expiry.js';

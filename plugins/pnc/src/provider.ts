@@ -3,8 +3,7 @@
  * over the currently loaded material, and the backend link for certificate requests.
  */
 import { emaidOf, isValidEmaid, parseCertificate, validateChain, verifyIso2, type ParsedCert } from '@opensecc/v2g-pki';
-import type { Iso2CertificateChain, Iso2PncProvider, Iso2Signature, PncCertificateRequest, PncCertificateResponse, PncCheck } from '@opensecc/core/v2g/iso2/pnc';
-import type { Logger } from '@opensecc/plugin-api';
+import type { Iso2CertificateChain, Iso2PncProvider, Iso2Signature, Logger, PncCertificateRequest, PncCertificateResponse, PncCheck } from '@opensecc/plugin-api';
 import type { BackendLink } from './backend-link.js';
 import type { LoadedCertificate, PncMaterial } from './material.js';
 

@@ -7,8 +7,7 @@
  * source is left out and reported. A change of any source takes effect at the next ServiceDiscovery.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { Bus, Logger } from '@opensecc/plugin-api';
-import type { Iso2ServiceProvider, OfferedService, SelectedService, ServiceSelectionResult, ServiceSessionContext } from '@opensecc/core/v2g/iso2/services';
+import type { Bus, Iso2ServiceProvider, Logger, OfferedService, SelectedService, ServiceSelectionResult, ServiceSessionContext } from '@opensecc/plugin-api';
 import { isReservedId, serviceListSchema, ServiceDefinitionError, toOffered, toOfferedList, type ServiceDefinition } from './definitions.js';
 import { VAS_TOPICS } from './topics.js';
 

@@ -7,8 +7,7 @@
  * 2 contract certificate, 3 internet access, 4 use-case information, 5–60000 reserved by ISO/IEC,
  * 60001–65535 implementation specific (custom services belong there).
  */
-import type { Iso2ServiceCategory, OfferedService, ServiceParameter, ServiceParameterSet } from '@opensecc/core/v2g/iso2/services';
-import type { JSONSchema } from '@opensecc/plugin-api';
+import type { Iso2ServiceCategory, JSONSchema, OfferedService, ServiceParameter, ServiceParameterSet } from '@opensecc/plugin-api';
 
 export interface ServiceDefinition {
   readonly id: number;

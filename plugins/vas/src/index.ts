@@ -7,8 +7,7 @@
  * (ci/hlc/evse/value_added_services), from in-process plugins (`ctx.use('vas').registerService`)
  * and from any plugin, sandboxed ones included, that publishes a list on vas/services/<its name>.
  */
-import { definePlugin, type BusMessage, type PluginManifest } from '@opensecc/plugin-api';
-import type { Iso2ServiceProvider } from '@opensecc/core/v2g/iso2/services';
+import { definePlugin, type BusMessage, type Iso2ServiceProvider, type PluginManifest } from '@opensecc/plugin-api';
 import { ServiceCatalog, type SourcedService } from './catalog.js';
 import { ServiceDefinitionError, serviceListSchema, type ServiceDefinition } from './definitions.js';
 import { REGISTRATION_PATTERN, REGISTRATION_PREFIX, VAS_TOPIC_DEFINITIONS, VAS_TOPICS } from './topics.js';
