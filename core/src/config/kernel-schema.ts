@@ -57,7 +57,7 @@ export const kernelConfigSchema: JSONSchema = {
               minimum: 0,
               maximum: 19,
               default: 19,
-              description: 'OS priority (nice) of the threads that run sandboxed plugins (Linux): 19, the lowest, lets a plugin that burns CPU take none from the charging path; 0 keeps the daemon priority',
+              description: 'OS priority (nice) of the threads that run sandboxed plugins (Linux): 19, the lowest, so a plugin that burns CPU yields it to the charging path; 0 is the normal priority',
             },
           },
         },

@@ -8,8 +8,8 @@ import type { Logger } from '@opensecc/plugin-api';
  *
  * isolated-vm runs every isolate on one process-wide pool of native threads (one per CPU, plus
  * one), started lazily and unnamed. They run untrusted code, so they get a low priority (nice
- * 19 by default): a plugin that burns CPU then gets it only when the event loop (control pilot,
- * SLAC, V2G) and the rest of the station do not want it, instead of an equal share.
+ * 19 by default): a plugin that burns CPU then gets little of it while the event loop (control
+ * pilot, SLAC, V2G) and the rest of the station want it, instead of an equal share.
  *
  * Node has no per-thread priority API, but on Linux setpriority(PRIO_PROCESS, tid) sets one
  * thread's. The pool's threads are told apart from Node's own by filling the pool before the
@@ -26,7 +26,7 @@ let pool: Promise<number[]> | undefined;
 let applied: number | undefined;
 
 /**
- * Start the pool if need be and give its threads `nice` (0 = the daemon's own priority). Call it
+ * Start the pool if need be and give its threads `nice` (0 is the normal priority). Call it
  * before the first isolate runs, so that the pool's threads are all started here.
  */
 export async function setSandboxThreadPriority(nice: number, log: Logger): Promise<void> {
