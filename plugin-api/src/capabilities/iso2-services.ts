@@ -68,4 +68,3 @@ export interface Iso2ServiceProvider {
   select(selected: readonly SelectedService[], session: ServiceSessionContext): ServiceSelectionResult;
 }
 
-/** ServiceDiscoveryRes ServiceList element (at most 8 services: ServiceListType), or undefined for none. */

@@ -6,14 +6,13 @@
  * provider that the value-added services plugin installs (`V2gService.setServiceProvider`).
  * Without one, the SECC offers only the charge service.
  *
- * The types here are the plugin-facing shape (camel-case keys, as on MQTT); the functions at the
- * end turn them into the iso2 JSON documents of CONTRACTS.md.
+ * The provider contract and its types (the plugin-facing shape: camel-case keys, as on MQTT) live
+ * in the plugin API, where provider plugins import them from; the functions here turn them into
+ * the iso2 JSON documents of CONTRACTS.md.
  */
-import type { Iso2ServiceCategory, OfferedService, SelectedService, ServiceParameter } from '@opensecc/plugin-api';
-import { ISO2_SERVICE_CATEGORIES } from '@opensecc/plugin-api';
+import { ISO2_SERVICE_CATEGORIES, type Iso2ServiceCategory, type OfferedService, type SelectedService, type ServiceParameter } from '@opensecc/plugin-api';
 import type { ExiPhysicalValue } from '../physical.js';
 
-// The contract itself lives in the plugin API, where provider plugins import it from.
 export {
   ISO2_SERVICE_CATEGORIES,
   ISO2_UNIT_SYMBOLS,
@@ -27,6 +26,7 @@ export {
   type ServiceSessionContext,
 } from '@opensecc/plugin-api';
 
+/** ServiceDiscoveryRes ServiceList element (at most 8 services: ServiceListType), or undefined for none. */
 export function serviceListElement(services: readonly OfferedService[]): Record<string, unknown> | undefined {
   if (services.length === 0) return undefined;
   return {
