@@ -115,7 +115,7 @@ export function traceSlac(bus: Bus, input: Lazy<SlacTraceInput>): boolean {
 export function traceCan(bus: Bus, input: Lazy<CanTraceInput>): boolean {
   if (!isTraceOn(bus, 'can')) return false;
   const value = resolve(input) as CanTraceInput & { bytes?: Uint8Array; data?: string };
-  const data = value.data !== undefined ? value.data.toLowerCase() : Buffer.from(value.bytes!).toString('hex');
+  const data = hexOf(value.data !== undefined ? { hex: value.data } : { bytes: value.bytes! });
   const record: CanTraceRecord = { at: value.at ?? traceNow(), direction: value.direction, id: value.id, data, ...(value.iface ? { iface: value.iface } : {}) };
   bus.publish(TRACE_TOPIC.can, record, { retain: false });
   return true;

@@ -101,3 +101,16 @@ test('a line that does not fit the room holds back the smaller lines queued afte
   assert.equal(text(first.views), lines.slice(0, 63).join(''), 'the small line after the big one is not taken ahead of it');
   assert.equal(text(queue.take(64_000, 1000).views), lines.slice(63).join(''));
 });
+
+test('a line without a newline gets one, counted in its size, also where it only just fits a chunk', () => {
+  const queue = new LineQueue();
+  assert.equal(queue.push('Grüße'), Buffer.byteLength('Grüße\n'));
+  assert.equal(queue.push('done\n'), 5, 'a line that has its newline keeps just that one');
+  // Leave 4 bytes in the first chunk: "abcd" would fit there, its newline would not.
+  const filler = 'f'.repeat(64 * 1024 - queue.bytes - 5);
+  queue.push(filler);
+  queue.push('abcd');
+  const out = Buffer.concat(queue.take(Infinity, Infinity).views).toString('utf8');
+  assert.equal(out, `Grüße\ndone\n${filler}\nabcd\n`);
+  assert.equal(queue.bytes, 0);
+});

@@ -36,15 +36,20 @@ export class LineQueue {
     return this.lines;
   }
 
-  /** Queue one line; `line` must end with a newline. Returns its size in bytes. */
+  /**
+   * Queue one line, with a newline added when it has none (written as a byte: no second string
+   * per line). Returns its size in bytes.
+   */
   push(line: string): number {
+    const newline = line.endsWith('\n') ? 0 : 1;
     let chunk = this.chunks.at(-1);
-    const roomNeeded = line.length * MAX_UTF8_PER_UNIT;
+    const roomNeeded = line.length * MAX_UTF8_PER_UNIT + newline;
     if (!chunk || chunk.bytes.length - chunk.length < roomNeeded) {
-      const exact = Buffer.byteLength(line);
+      const exact = Buffer.byteLength(line) + newline;
       if (!chunk || chunk.bytes.length - chunk.length < exact) chunk = this.newChunk(exact);
     }
-    const written = chunk.bytes.write(line, chunk.length, 'utf8');
+    let written = chunk.bytes.write(line, chunk.length, 'utf8');
+    if (newline) chunk.bytes[chunk.length + written++] = 0x0a;
     chunk.length += written;
     chunk.ends.push(chunk.length);
     this.queued += written;

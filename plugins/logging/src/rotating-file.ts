@@ -73,13 +73,13 @@ export class RotatingFile {
   /** Queue one line (a trailing newline is added when missing). Returns false when it was dropped. */
   write(line: string): boolean {
     if (this.closed) return false;
-    const text = line.endsWith('\n') ? line : line + '\n';
-    if (this.queue.bytes + text.length > this.options.maxQueueBytes) {
+    const length = line.endsWith('\n') ? line.length : line.length + 1;
+    if (this.queue.bytes + length > this.options.maxQueueBytes) {
       this.droppedTotal++;
       this.droppedUnreported++;
       return false;
     }
-    this.queue.push(text);
+    this.queue.push(line);
     this.kick();
     return true;
   }
@@ -182,7 +182,7 @@ export class RotatingFile {
     }
     const note = this.options.dropNote(this.droppedUnreported);
     this.droppedUnreported = 0;
-    this.queue.push(note.endsWith('\n') ? note : note + '\n');
+    this.queue.push(note);
   }
 
   private async openCurrent(): Promise<void> {
