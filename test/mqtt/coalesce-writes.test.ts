@@ -133,22 +133,20 @@ test('coalesceWrites: a burst within intervalMs of the last flush waits for the 
     await pair.receivedAll(first); // a quiet socket flushes at the end of the turn, no timer involved
     assert.equal(pair.handleWrites(), 1);
 
-    const second = burst(pair.local, 'b');
-    for (let i = 0; i < 5; i++) await nextTurn();
-    assert.equal(pair.handleWrites(), 1, 'the second burst is held while the interval runs');
-    assert.equal(pair.received(), first, 'and the peer has none of it yet');
+    // A burst within the interval is held, then leaves in one write on the timer; after that timed
+    // flush the interval starts again, so the next burst is held the same way.
+    let sent = first;
+    for (const [i, tag] of ['b', 'c'].entries()) {
+      const held = burst(pair.local, tag);
+      for (let turn = 0; turn < 5; turn++) await nextTurn();
+      assert.equal(pair.handleWrites(), 1 + i, `burst ${tag} is held while the interval runs`);
+      assert.equal(pair.received(), sent, `and the peer has none of burst ${tag} yet`);
 
-    mock.timers.tick(intervalMs);
-    await pair.receivedAll(first + second);
-    assert.equal(pair.handleWrites(), 2, 'the held burst leaves in one write, on the timer');
-
-    // After the timed flush the interval starts again: a third burst is held the same way.
-    const third = burst(pair.local, 'c');
-    for (let i = 0; i < 5; i++) await nextTurn();
-    assert.equal(pair.handleWrites(), 2);
-    mock.timers.tick(intervalMs);
-    await pair.receivedAll(first + second + third);
-    assert.equal(pair.handleWrites(), 3);
+      mock.timers.tick(intervalMs);
+      sent += held;
+      await pair.receivedAll(sent);
+      assert.equal(pair.handleWrites(), 2 + i, `burst ${tag} leaves in one write, on the timer`);
+    }
   } finally {
     pair.close();
   }

@@ -24,21 +24,36 @@ const slac: SlacTraceRecord = { at: 1_700_000_000_124, direction: 'tx', hex: 'ff
 const can: CanTraceRecord = { at: 1_700_000_000_125, direction: 'rx', iface: 'can0', id: 0x18ff50e5, data: '0102030405060708' };
 const enabled = { v2g: true, slac: true, mqtt: false, can: true };
 
+type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/**
+ * The MQTT API on the in-process broker with `config`, and an application subscribed to ci/#;
+ * `run` gets them once the subscription is in place, with the index of the first message that
+ * came after it.
+ */
+async function withObservedStack(config: Record<string, unknown>, run: (stack: Stack, app: Observer, from: number) => Promise<void>): Promise<void> {
+  const broker = await startAedesInProcess();
+  let stack: Stack | undefined;
+  let app: Observer | undefined;
+  try {
+    stack = await startStack(undefined, config, broker.inProcess);
+    await stack.mqtt.api.whenConnected(AbortSignal.timeout(10_000));
+    app = await Observer.connect(broker.url, ['ci/#']);
+    // The subscription is in place once a value published after it arrives.
+    stack.bus.publish('ci/cp/state', 'A', KERNEL);
+    await app.waitFor('the first marker', (m) => m.topic === 'ci/cp/state' && m.payload === 'A');
+    await run(stack, app, app.messages.length);
+  } finally {
+    await app?.close();
+    await stack?.stop();
+    await broker.stop();
+  }
+}
+
 for (const traces of [undefined, false, true]) {
   const what = traces === undefined ? 'by default' : `with traces: ${traces}`;
-  test(`mqtt-api ${what}: frame traces ${traces ? 'go' : 'do not go'} out over MQTT; ci/trace/enabled and ordinary values always do`, async () => {
-    const broker = await startAedesInProcess();
-    let stack: Awaited<ReturnType<typeof startStack>> | undefined;
-    let app: Observer | undefined;
-    try {
-      stack = await startStack(undefined, traces === undefined ? {} : { traces }, broker.inProcess);
-      await stack.mqtt.api.whenConnected(AbortSignal.timeout(10_000));
-      app = await Observer.connect(broker.url, ['ci/#']);
-      // The subscription is in place once a value published after it arrives.
-      stack.bus.publish('ci/cp/state', 'A', KERNEL);
-      await app.waitFor('the first marker', (m) => m.topic === 'ci/cp/state' && m.payload === 'A');
-      const from = app.messages.length;
-
+  test(`mqtt-api ${what}: frame traces ${traces ? 'go' : 'do not go'} out over MQTT; ci/trace/enabled and ordinary values always do`, () =>
+    withObservedStack(traces === undefined ? {} : { traces }, async (stack, app, from) => {
       // ci/trace/enabled goes out whatever `traces` says. It is published in a turn of its own: see the
       // last test for what the embedded broker does to a retained message followed at once by a frame.
       stack.bus.publish(TRACE_TOPIC.enabled, enabled, KERNEL);
@@ -74,12 +89,8 @@ for (const traces of [undefined, false, true]) {
         seen.filter((m) => m.topic === 'ci/cp/state').map((m) => m.payload),
         ['B'],
       );
-    } finally {
-      await app?.close();
-      await stack?.stop();
-      await broker.stop();
-    }
-  });
+    }),
+  );
 }
 
 /**
@@ -89,17 +100,8 @@ for (const traces of [undefined, false, true]) {
  * overtook it and live subscribers never got ci/trace/enabled (aedes issues #994 and #955). The
  * embedded broker now stores retained messages in step (broker.ts, storeRetainedInStep).
  */
-test('mqtt-api with traces: true: ci/trace/enabled followed at once by a frame trace still reaches a live subscriber', async () => {
-  const broker = await startAedesInProcess();
-  let stack: Awaited<ReturnType<typeof startStack>> | undefined;
-  let app: Observer | undefined;
-  try {
-    stack = await startStack(undefined, { traces: true }, broker.inProcess);
-    await stack.mqtt.api.whenConnected(AbortSignal.timeout(10_000));
-    app = await Observer.connect(broker.url, ['ci/#']);
-    stack.bus.publish('ci/cp/state', 'A', KERNEL);
-    await app.waitFor('the first marker', (m) => m.topic === 'ci/cp/state' && m.payload === 'A');
-    const from = app.messages.length;
+test('mqtt-api with traces: true: ci/trace/enabled followed at once by a frame trace still reaches a live subscriber', () =>
+  withObservedStack({ traces: true }, async (stack, app, from) => {
     stack.bus.publish(TRACE_TOPIC.enabled, enabled, KERNEL);
     stack.bus.publish(TRACE_TOPIC.v2g, v2g, KERNEL, { retain: false });
     stack.bus.publish('ci/cp/state', 'B', KERNEL);
@@ -108,9 +110,5 @@ test('mqtt-api with traces: true: ci/trace/enabled followed at once by a frame t
       app.messages.slice(from).filter((m) => m.topic.startsWith('ci/trace/')).map((m) => m.topic),
       [TRACE_TOPIC.enabled, TRACE_TOPIC.v2g],
     );
-  } finally {
-    await app?.close();
-    await stack?.stop();
-    await broker.stop();
-  }
-});
+  }),
+);
